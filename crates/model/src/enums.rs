@@ -1,0 +1,170 @@
+//! The closed value sets of the KMS API, as Rust enums.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A string that is not in an enum's value set.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{value}' is not a valid value")]
+pub struct UnknownEnumValue {
+    pub value: String,
+}
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            /// Every value, in the order the API model lists them.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The value as it appears on the wire.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $wire),+ }
+            }
+
+            /// Every wire value, in model order (for validation messages).
+            pub fn wire_values() -> &'static [&'static str] {
+                &[$($wire),+]
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownEnumValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($wire => Ok($name::$variant),)+
+                    _ => Err(UnknownEnumValue { value: s.to_owned() }),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// `KeySpec`: what kind of key material a KMS key holds.
+    KeySpec {
+        Rsa2048 => "RSA_2048",
+        Rsa3072 => "RSA_3072",
+        Rsa4096 => "RSA_4096",
+        EccNistP256 => "ECC_NIST_P256",
+        EccNistP384 => "ECC_NIST_P384",
+        EccNistP521 => "ECC_NIST_P521",
+        EccSecgP256k1 => "ECC_SECG_P256K1",
+        SymmetricDefault => "SYMMETRIC_DEFAULT",
+        Hmac224 => "HMAC_224",
+        Hmac256 => "HMAC_256",
+        Hmac384 => "HMAC_384",
+        Hmac512 => "HMAC_512",
+        Sm2 => "SM2",
+        MlDsa44 => "ML_DSA_44",
+        MlDsa65 => "ML_DSA_65",
+        MlDsa87 => "ML_DSA_87",
+        EccNistEdwards25519 => "ECC_NIST_EDWARDS25519",
+    }
+);
+
+impl KeySpec {
+    /// Values of the deprecated `CustomerMasterKeySpec` twin (no ML-DSA, no Ed25519).
+    pub fn is_customer_master_key_spec(self) -> bool {
+        !matches!(
+            self,
+            KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 | KeySpec::EccNistEdwards25519
+        )
+    }
+}
+
+string_enum!(
+    /// `KeyUsageType`.
+    KeyUsage {
+        SignVerify => "SIGN_VERIFY",
+        EncryptDecrypt => "ENCRYPT_DECRYPT",
+        GenerateVerifyMac => "GENERATE_VERIFY_MAC",
+        KeyAgreement => "KEY_AGREEMENT",
+    }
+);
+
+string_enum!(
+    /// `KeyState`.
+    KeyState {
+        Creating => "Creating",
+        Enabled => "Enabled",
+        Disabled => "Disabled",
+        PendingDeletion => "PendingDeletion",
+        PendingImport => "PendingImport",
+        PendingReplicaDeletion => "PendingReplicaDeletion",
+        Unavailable => "Unavailable",
+        Updating => "Updating",
+    }
+);
+
+string_enum!(
+    /// `OriginType`: where a key's material comes from.
+    Origin {
+        AwsKms => "AWS_KMS",
+        External => "EXTERNAL",
+        AwsCloudHsm => "AWS_CLOUDHSM",
+        ExternalKeyStore => "EXTERNAL_KEY_STORE",
+    }
+);
+
+string_enum!(
+    /// `KeyManagerType`.
+    KeyManager {
+        Aws => "AWS",
+        Customer => "CUSTOMER",
+    }
+);
+
+string_enum!(
+    /// `EncryptionAlgorithmSpec`.
+    EncryptionAlgorithm {
+        SymmetricDefault => "SYMMETRIC_DEFAULT",
+        RsaesOaepSha1 => "RSAES_OAEP_SHA_1",
+        RsaesOaepSha256 => "RSAES_OAEP_SHA_256",
+        Sm2Pke => "SM2PKE",
+    }
+);
+
+string_enum!(
+    /// `DataKeySpec`.
+    DataKeySpec {
+        Aes256 => "AES_256",
+        Aes128 => "AES_128",
+    }
+);
+
+impl DataKeySpec {
+    /// The data key length in bytes.
+    pub fn byte_len(self) -> usize {
+        match self {
+            DataKeySpec::Aes256 => 32,
+            DataKeySpec::Aes128 => 16,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_every_wire_value() {
+        for spec in KeySpec::ALL {
+            assert_eq!(spec.as_str().parse::<KeySpec>(), Ok(*spec));
+        }
+        for state in KeyState::ALL {
+            assert_eq!(state.as_str().parse::<KeyState>(), Ok(*state));
+        }
+        assert!("symmetric_default".parse::<KeySpec>().is_err());
+    }
+}

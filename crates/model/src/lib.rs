@@ -1,0 +1,22 @@
+//! Domain types shared by every kmsd crate.
+//!
+//! Everything here is plain data: parsed once at the edge (the protocol layer) and
+//! handled as typed values from then on. No IO, no crypto, no wire format.
+#![forbid(unsafe_code)]
+
+mod context;
+mod enums;
+mod ids;
+mod principal;
+mod time;
+
+pub use context::{EncryptionContext, EncryptionContextError};
+pub use enums::{
+    DataKeySpec, EncryptionAlgorithm, KeyManager, KeySpec, KeyState, KeyUsage, Origin,
+    UnknownEnumValue,
+};
+pub use ids::{
+    AccountId, AliasArn, AliasName, BackingKeyId, IdError, KeyArn, KeyId, KeyReference, Region,
+};
+pub use principal::{Principal, PrincipalKind};
+pub use time::Timestamp;
