@@ -15,7 +15,8 @@ impl BackingKey {
     /// A new backing key with a random id.
     pub fn generate(rng: &dyn SecureRandom) -> Result<BackingKey, CryptoError> {
         let mut material = Zeroizing::new([0u8; 32]);
-        rng.fill(material.as_mut()).map_err(|_| CryptoError::Random)?;
+        rng.fill(material.as_mut())
+            .map_err(|_| CryptoError::Random)?;
         let id = BackingKeyId(crate::random_array(rng)?);
         Ok(BackingKey { id, material })
     }
@@ -36,6 +37,8 @@ impl BackingKey {
 
 impl std::fmt::Debug for BackingKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BackingKey").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("BackingKey")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }

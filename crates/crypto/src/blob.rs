@@ -40,7 +40,9 @@ pub struct CiphertextHeader {
 
 /// Reads the header of a blob. Fails on anything that is not a well-formed v1 blob.
 pub fn parse_header(blob: &[u8]) -> Result<CiphertextHeader, CryptoError> {
-    if blob.len() < HEADER_LEN + TAG_LEN || blob[0] != FORMAT_V1 || blob[1] & !FLAG_MULTI_REGION != 0
+    if blob.len() < HEADER_LEN + TAG_LEN
+        || blob[0] != FORMAT_V1
+        || blob[1] & !FLAG_MULTI_REGION != 0
     {
         return Err(CryptoError::Authentication);
     }
@@ -64,7 +66,11 @@ pub fn seal_ciphertext(
 ) -> Result<Vec<u8>, CryptoError> {
     let mut blob = Vec::with_capacity(HEADER_LEN + plaintext.len() + TAG_LEN);
     blob.push(FORMAT_V1);
-    blob.push(if key_id.is_multi_region() { FLAG_MULTI_REGION } else { 0 });
+    blob.push(if key_id.is_multi_region() {
+        FLAG_MULTI_REGION
+    } else {
+        0
+    });
     blob.extend_from_slice(key_id.bytes());
     blob.extend_from_slice(&key.id().0);
     let nonce: [u8; 32] = crate::random_array(rng)?;
@@ -112,7 +118,9 @@ fn associated_data(header: &[u8], context: &EncryptionContext) -> Vec<u8> {
 
 fn message_key(key: &BackingKey, nonce: &[u8; 32]) -> Result<LessSafeKey, CryptoError> {
     let prk = Salt::new(HKDF_SHA256, nonce).extract(key.material());
-    let okm = prk.expand(&[KDF_INFO], &AES_256_GCM).map_err(|_| CryptoError::Length)?;
+    let okm = prk
+        .expand(&[KDF_INFO], &AES_256_GCM)
+        .map_err(|_| CryptoError::Length)?;
     Ok(LessSafeKey::new(UnboundKey::from(okm)))
 }
 
@@ -129,7 +137,12 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn ctx(pairs: &[(&str, &str)]) -> EncryptionContext {
-        EncryptionContext::new(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        EncryptionContext::new(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
     }
 
     fn key_id() -> KeyId {

@@ -27,7 +27,10 @@ impl DomainKey {
     pub fn from_bytes(version: u32, bytes: &Zeroizing<[u8; 32]>) -> Result<DomainKey, CryptoError> {
         let unbound =
             UnboundKey::new(&AES_256_GCM, bytes.as_ref()).map_err(|_| CryptoError::Length)?;
-        Ok(DomainKey { version, key: LessSafeKey::new(unbound) })
+        Ok(DomainKey {
+            version,
+            key: LessSafeKey::new(unbound),
+        })
     }
 
     pub fn version(&self) -> u32 {
@@ -124,7 +127,11 @@ impl DomainKey {
         let mut body = Zeroizing::new(sealed[5 + NONCE_LEN..].to_vec());
         let plain_len = self
             .key
-            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut body)
+            .open_in_place(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad),
+                &mut body,
+            )
             .map_err(|_| CryptoError::Authentication)?
             .len();
         body.truncate(plain_len);
@@ -134,7 +141,9 @@ impl DomainKey {
 
 impl std::fmt::Debug for DomainKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DomainKey").field("version", &self.version).finish_non_exhaustive()
+        f.debug_struct("DomainKey")
+            .field("version", &self.version)
+            .finish_non_exhaustive()
     }
 }
 
@@ -203,7 +212,10 @@ mod tests {
         let rng = SystemRandom::new();
         let dk = domain(1, 7);
         let bk = BackingKey::generate(&rng).unwrap();
-        let binding = EktBinding { key_arn: "arn:aws:kms:us-east-1:111122223333:key/a", backing_key_id: bk.id() };
+        let binding = EktBinding {
+            key_arn: "arn:aws:kms:us-east-1:111122223333:key/a",
+            backing_key_id: bk.id(),
+        };
         let ekt = dk.wrap(&rng, &binding, &bk).unwrap();
         assert_eq!(ekt.0.len(), EKT_LEN);
         assert_eq!(ekt.domain_key_version(), Some(1));
@@ -212,9 +224,18 @@ mod tests {
         // The material is not in the token in clear.
         assert!(!ekt.0.windows(32).any(|w| w == bk.material()));
 
-        let other_arn = EktBinding { key_arn: "arn:aws:kms:us-east-1:111122223333:key/b", ..binding };
-        assert_eq!(dk.unwrap(&other_arn, &ekt).unwrap_err(), CryptoError::Authentication);
-        let other_id = EktBinding { backing_key_id: BackingKeyId([9; 32]), ..binding };
+        let other_arn = EktBinding {
+            key_arn: "arn:aws:kms:us-east-1:111122223333:key/b",
+            ..binding
+        };
+        assert_eq!(
+            dk.unwrap(&other_arn, &ekt).unwrap_err(),
+            CryptoError::Authentication
+        );
+        let other_id = EktBinding {
+            backing_key_id: BackingKeyId([9; 32]),
+            ..binding
+        };
         assert!(dk.unwrap(&other_id, &ekt).is_err());
         assert!(domain(2, 7).unwrap(&binding, &ekt).is_err());
         assert!(domain(1, 8).unwrap(&binding, &ekt).is_err());
@@ -229,8 +250,13 @@ mod tests {
     fn sealed_secrets_are_bound_to_their_purpose() {
         let rng = SystemRandom::new();
         let dk = domain(3, 1);
-        let sealed = dk.seal_secret(&rng, b"access-key:AKIA1", b"s3cr3t").unwrap();
-        assert_eq!(&dk.open_secret(b"access-key:AKIA1", &sealed).unwrap()[..], b"s3cr3t");
+        let sealed = dk
+            .seal_secret(&rng, b"access-key:AKIA1", b"s3cr3t")
+            .unwrap();
+        assert_eq!(
+            &dk.open_secret(b"access-key:AKIA1", &sealed).unwrap()[..],
+            b"s3cr3t"
+        );
         assert!(dk.open_secret(b"access-key:AKIA2", &sealed).is_err());
     }
 }

@@ -19,7 +19,10 @@ pub use error::CryptoError;
 use zeroize::Zeroizing;
 
 /// Fills a fresh zeroizing buffer of `len` random bytes (data keys, GenerateRandom).
-pub fn random_secret(rng: &dyn SecureRandom, len: usize) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+pub fn random_secret(
+    rng: &dyn SecureRandom,
+    len: usize,
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     let mut out = Zeroizing::new(vec![0u8; len]);
     rng.fill(&mut out).map_err(|_| CryptoError::Random)?;
     Ok(out)

@@ -44,7 +44,9 @@ impl FileKeyring {
     }
 
     fn key(&self, version: u32) -> Result<&DomainKey, KeyringError> {
-        self.keys.get(&version).ok_or(KeyringError::UnknownVersion(version))
+        self.keys
+            .get(&version)
+            .ok_or(KeyringError::UnknownVersion(version))
     }
 }
 
@@ -66,14 +68,16 @@ impl Keyring for FileKeyring {
         binding: &EktBinding<'_>,
         token: &EncryptedKeyToken,
     ) -> Result<BackingKey, KeyringError> {
-        let version = token
-            .domain_key_version()
-            .ok_or(KeyringError::Crypto(kmsd_crypto::CryptoError::Authentication))?;
+        let version = token.domain_key_version().ok_or(KeyringError::Crypto(
+            kmsd_crypto::CryptoError::Authentication,
+        ))?;
         Ok(self.key(version)?.unwrap(binding, token)?)
     }
 
     fn seal_secret(&self, purpose: &[u8], secret: &[u8]) -> Result<Vec<u8>, KeyringError> {
-        Ok(self.key(self.current)?.seal_secret(&self.rng, purpose, secret)?)
+        Ok(self
+            .key(self.current)?
+            .seal_secret(&self.rng, purpose, secret)?)
     }
 
     fn open_secret(
@@ -85,17 +89,25 @@ impl Keyring for FileKeyring {
             .get(1..5)
             .and_then(|b| <[u8; 4]>::try_from(b).ok())
             .map(u32::from_be_bytes)
-            .ok_or(KeyringError::Crypto(kmsd_crypto::CryptoError::Authentication))?;
+            .ok_or(KeyringError::Crypto(
+                kmsd_crypto::CryptoError::Authentication,
+            ))?;
         Ok(self.key(version)?.open_secret(purpose, sealed)?)
     }
 }
 
 fn io(path: &Path, source: std::io::Error) -> KeyringError {
-    KeyringError::Io { path: path.display().to_string(), source }
+    KeyringError::Io {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 fn malformed(path: &Path, reason: &'static str) -> KeyringError {
-    KeyringError::Malformed { path: path.display().to_string(), reason }
+    KeyringError::Malformed {
+        path: path.display().to_string(),
+        reason,
+    }
 }
 
 fn create(path: &Path, rng: &SystemRandom) -> Result<(), KeyringError> {
@@ -115,12 +127,15 @@ fn create(path: &Path, rng: &SystemRandom) -> Result<(), KeyringError> {
         options.mode(0o600);
     }
     let mut file = options.open(&tmp).map_err(|e| io(&tmp, e))?;
-    file.write_all(contents.as_bytes()).map_err(|e| io(&tmp, e))?;
+    file.write_all(contents.as_bytes())
+        .map_err(|e| io(&tmp, e))?;
     file.sync_all().map_err(|e| io(&tmp, e))?;
     drop(file);
     std::fs::rename(&tmp, path).map_err(|e| io(path, e))?;
     if let Some(dir) = path.parent() {
-        std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io(dir, e))?;
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io(dir, e))?;
     }
     Ok(())
 }
@@ -128,9 +143,16 @@ fn create(path: &Path, rng: &SystemRandom) -> Result<(), KeyringError> {
 #[cfg(unix)]
 fn check_permissions(path: &Path) -> Result<(), KeyringError> {
     use std::os::unix::fs::PermissionsExt as _;
-    let mode = std::fs::metadata(path).map_err(|e| io(path, e))?.permissions().mode() & 0o777;
+    let mode = std::fs::metadata(path)
+        .map_err(|e| io(path, e))?
+        .permissions()
+        .mode()
+        & 0o777;
     if mode & 0o077 != 0 {
-        return Err(KeyringError::Permissions { path: path.display().to_string(), mode });
+        return Err(KeyringError::Permissions {
+            path: path.display().to_string(),
+            mode,
+        });
     }
     Ok(())
 }
@@ -151,12 +173,19 @@ fn parse(path: &Path, text: &str) -> Result<(u32, BTreeMap<u32, DomainKey>), Key
         let mut fields = line.split_ascii_whitespace();
         match (fields.next(), fields.next(), fields.next(), fields.next()) {
             (Some("current"), Some(v), None, None) => {
-                current = Some(v.parse::<u32>().map_err(|_| malformed(path, "bad current version"))?);
+                current = Some(
+                    v.parse::<u32>()
+                        .map_err(|_| malformed(path, "bad current version"))?,
+                );
             }
             (Some("key"), Some(v), Some(b64), None) => {
-                let version = v.parse::<u32>().map_err(|_| malformed(path, "bad key version"))?;
+                let version = v
+                    .parse::<u32>()
+                    .map_err(|_| malformed(path, "bad key version"))?;
                 let bytes = Zeroizing::new(
-                    STANDARD.decode(b64).map_err(|_| malformed(path, "key is not base64"))?,
+                    STANDARD
+                        .decode(b64)
+                        .map_err(|_| malformed(path, "key is not base64"))?,
                 );
                 let mut array = Zeroizing::new([0u8; 32]);
                 if bytes.len() != 32 {
@@ -194,12 +223,18 @@ mod tests {
         }
         let rng = SystemRandom::new();
         let bk = BackingKey::generate(&rng).unwrap();
-        let binding = EktBinding { key_arn: "arn:k", backing_key_id: bk.id() };
+        let binding = EktBinding {
+            key_arn: "arn:k",
+            backing_key_id: bk.id(),
+        };
         let ekt = ring.wrap(&binding, &bk).unwrap();
         drop(ring);
         let again = FileKeyring::open_or_create(&path).unwrap();
         assert_eq!(again.unwrap(&binding, &ekt).unwrap().id(), bk.id());
-        let wrong = EktBinding { key_arn: "arn:k", backing_key_id: BackingKeyId([0; 32]) };
+        let wrong = EktBinding {
+            key_arn: "arn:k",
+            backing_key_id: BackingKeyId([0; 32]),
+        };
         assert!(again.unwrap(&wrong, &ekt).is_err());
     }
 
@@ -229,7 +264,8 @@ mod tests {
             options.mode(0o600);
         }
         let mut f = options.open(&path).unwrap();
-        f.write_all(b"kmsd-domain-key v1\ncurrent 2\nkey 1 AAAA\n").unwrap();
+        f.write_all(b"kmsd-domain-key v1\ncurrent 2\nkey 1 AAAA\n")
+            .unwrap();
         assert!(matches!(
             FileKeyring::open_or_create(&path),
             Err(KeyringError::Malformed { .. })

@@ -17,7 +17,10 @@ use zeroize::Zeroizing;
 #[non_exhaustive]
 pub enum KeyringError {
     #[error("key file {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("key file {path} is readable by other users (mode {mode:o}); it must be 0600")]
     Permissions { path: String, mode: u32 },
     #[error("key file {path} is malformed: {reason}")]
@@ -49,6 +52,9 @@ pub trait Keyring: Send + Sync + 'static {
     /// Seals a secret that must be stored (e.g. a secret access key), bound to `purpose`.
     fn seal_secret(&self, purpose: &[u8], secret: &[u8]) -> Result<Vec<u8>, KeyringError>;
 
-    fn open_secret(&self, purpose: &[u8], sealed: &[u8])
-    -> Result<Zeroizing<Vec<u8>>, KeyringError>;
+    fn open_secret(
+        &self,
+        purpose: &[u8],
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, KeyringError>;
 }

@@ -49,7 +49,12 @@ mod tests {
     use super::*;
 
     fn ctx(pairs: &[(&str, &str)]) -> EncryptionContext {
-        EncryptionContext::new(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        EncryptionContext::new(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
     }
 
     #[test]
@@ -58,7 +63,13 @@ mod tests {
             ctx(&[("a", "1"), ("b", "2")]).canonical_bytes(),
             ctx(&[("b", "2"), ("a", "1")]).canonical_bytes()
         );
-        assert_ne!(ctx(&[("ab", "c")]).canonical_bytes(), ctx(&[("a", "bc")]).canonical_bytes());
-        assert_ne!(ctx(&[]).canonical_bytes(), ctx(&[("", "")]).canonical_bytes());
+        assert_ne!(
+            ctx(&[("ab", "c")]).canonical_bytes(),
+            ctx(&[("a", "bc")]).canonical_bytes()
+        );
+        assert_ne!(
+            ctx(&[]).canonical_bytes(),
+            ctx(&[("", "")]).canonical_bytes()
+        );
     }
 }

@@ -65,9 +65,14 @@ impl FromStr for Region {
     fn from_str(s: &str) -> Result<Self, IdError> {
         let ok = (1..=32).contains(&s.len())
             && s.as_bytes()[0].is_ascii_lowercase()
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !s.ends_with('-');
-        if ok { Ok(Region(s.to_owned())) } else { Err(IdError::Region) }
+        if ok {
+            Ok(Region(s.to_owned()))
+        } else {
+            Err(IdError::Region)
+        }
     }
 }
 
@@ -90,11 +95,17 @@ impl KeyId {
     pub fn from_random(mut bytes: [u8; 16]) -> KeyId {
         bytes[6] = (bytes[6] & 0x0f) | 0x40;
         bytes[8] = (bytes[8] & 0x3f) | 0x80;
-        KeyId { bytes, multi_region: false }
+        KeyId {
+            bytes,
+            multi_region: false,
+        }
     }
 
     pub fn from_bytes(bytes: [u8; 16], multi_region: bool) -> KeyId {
-        KeyId { bytes, multi_region }
+        KeyId {
+            bytes,
+            multi_region,
+        }
     }
 
     pub fn bytes(&self) -> &[u8; 16] {
@@ -131,7 +142,10 @@ impl FromStr for KeyId {
         let mut bytes = [0u8; 16];
         if let Some(hex) = s.strip_prefix("mrk-") {
             decode_lower_hex(hex, &mut bytes).ok_or(IdError::KeyId)?;
-            return Ok(KeyId { bytes, multi_region: true });
+            return Ok(KeyId {
+                bytes,
+                multi_region: true,
+            });
         }
         let b = s.as_bytes();
         if b.len() != 36 || [8, 13, 18, 23].iter().any(|&i| b[i] != b'-') {
@@ -139,7 +153,10 @@ impl FromStr for KeyId {
         }
         let hex: String = s.split('-').collect();
         decode_lower_hex(&hex, &mut bytes).ok_or(IdError::KeyId)?;
-        Ok(KeyId { bytes, multi_region: false })
+        Ok(KeyId {
+            bytes,
+            multi_region: false,
+        })
     }
 }
 
@@ -202,8 +219,13 @@ impl FromStr for AliasName {
         let ok = s.len() <= 256
             && s.len() > "alias/".len()
             && s.starts_with("alias/")
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_-:".contains(&b));
-        if ok { Ok(AliasName(s.to_owned())) } else { Err(IdError::AliasName) }
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/_-:".contains(&b));
+        if ok {
+            Ok(AliasName(s.to_owned()))
+        } else {
+            Err(IdError::AliasName)
+        }
     }
 }
 
@@ -224,7 +246,11 @@ pub struct AliasArn {
 
 impl fmt::Display for AliasArn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "arn:{}:kms:{}:{}:{}", self.partition, self.region, self.account, self.alias)
+        write!(
+            f,
+            "arn:{}:kms:{}:{}:{}",
+            self.partition, self.region, self.account, self.alias
+        )
     }
 }
 
@@ -242,9 +268,13 @@ impl KeyReference {
     pub fn parse(s: &str) -> Result<KeyReference, IdError> {
         if let Some(rest) = s.strip_prefix("arn:") {
             let mut parts = rest.splitn(5, ':');
-            let (Some(partition), Some(service), Some(region), Some(account), Some(resource)) =
-                (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-            else {
+            let (Some(partition), Some(service), Some(region), Some(account), Some(resource)) = (
+                parts.next(),
+                parts.next(),
+                parts.next(),
+                parts.next(),
+                parts.next(),
+            ) else {
                 return Err(IdError::Arn);
             };
             if service != "kms" || partition.is_empty() || !partition.starts_with("aws") {
@@ -255,11 +285,21 @@ impl KeyReference {
             let partition = partition.to_owned();
             if let Some(id) = resource.strip_prefix("key/") {
                 let key_id = id.parse()?;
-                return Ok(KeyReference::Arn(KeyArn { partition, region, account, key_id }));
+                return Ok(KeyReference::Arn(KeyArn {
+                    partition,
+                    region,
+                    account,
+                    key_id,
+                }));
             }
             if resource.starts_with("alias/") {
                 let alias = resource.parse()?;
-                return Ok(KeyReference::AliasArn(AliasArn { partition, region, account, alias }));
+                return Ok(KeyReference::AliasArn(AliasArn {
+                    partition,
+                    region,
+                    account,
+                    alias,
+                }));
             }
             return Err(IdError::Arn);
         }
@@ -313,9 +353,21 @@ mod tests {
         assert_eq!(id.to_string(), s);
         let m = "mrk-1234abcd12ab34cd56ef1234567890ab";
         assert_eq!(m.parse::<KeyId>().unwrap().to_string(), m);
-        assert!("1234ABCD-12ab-34cd-56ef-1234567890ab".parse::<KeyId>().is_err());
-        assert!("1234abcd-12ab-34cd-56ef-1234567890a".parse::<KeyId>().is_err());
-        assert!("1234abcd+12ab-34cd-56ef-1234567890ab".parse::<KeyId>().is_err());
+        assert!(
+            "1234ABCD-12ab-34cd-56ef-1234567890ab"
+                .parse::<KeyId>()
+                .is_err()
+        );
+        assert!(
+            "1234abcd-12ab-34cd-56ef-1234567890a"
+                .parse::<KeyId>()
+                .is_err()
+        );
+        assert!(
+            "1234abcd+12ab-34cd-56ef-1234567890ab"
+                .parse::<KeyId>()
+                .is_err()
+        );
     }
 
     #[test]
@@ -327,7 +379,10 @@ mod tests {
             KeyReference::Arn(a) => assert_eq!(a.to_string(), arn),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(KeyReference::parse("alias/my-key"), Ok(KeyReference::Alias(_))));
+        assert!(matches!(
+            KeyReference::parse("alias/my-key"),
+            Ok(KeyReference::Alias(_))
+        ));
         let alias_arn = "arn:aws:kms:us-east-1:111122223333:alias/my-key";
         match KeyReference::parse(alias_arn).unwrap() {
             KeyReference::AliasArn(a) => assert_eq!(a.to_string(), alias_arn),

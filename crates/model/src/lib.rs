@@ -20,3 +20,10 @@ pub use ids::{
 };
 pub use principal::{Principal, PrincipalKind};
 pub use time::Timestamp;
+
+/// A resource tag: key 1–128 characters, value 0–256 (checked at the edge).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}

@@ -22,7 +22,10 @@ impl Timestamp {
     }
 
     pub fn plus_days(self, days: i64) -> Timestamp {
-        Timestamp(self.0.saturating_add(days.saturating_mul(Self::MILLIS_PER_DAY)))
+        Timestamp(
+            self.0
+                .saturating_add(days.saturating_mul(Self::MILLIS_PER_DAY)),
+        )
     }
 
     pub fn plus_seconds(self, seconds: i64) -> Timestamp {

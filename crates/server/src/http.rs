@@ -1,0 +1,244 @@
+//! The listener, routing, and the response envelope (`x-amzn-RequestId`, content type, errors).
+
+use crate::error::ApiError;
+use crate::{auth, kms};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use kmsd_service::{Kms, RequestContext};
+use kmsd_sigv4::SigningKeyCache;
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+const JSON_1_1: &str = "application/x-amz-json-1.1";
+
+/// Settings of the HTTP edge.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Serve `/dev/advance-clock`. Only ever true in a `--dev` deployment.
+    pub dev_endpoints: bool,
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerOptions {
+    fn default() -> ServerOptions {
+        // The largest legitimate KMS request is a 128 Ki-character policy, JSON-escaped.
+        ServerOptions {
+            dev_endpoints: false,
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+struct Edge {
+    kms: Arc<Kms>,
+    signing_keys: SigningKeyCache,
+    options: ServerOptions,
+}
+
+/// Serves connections from `listener` until `shutdown` completes, then lets requests in flight
+/// finish (connections close after their current request).
+pub async fn serve(
+    listener: TcpListener,
+    kms: Arc<Kms>,
+    options: ServerOptions,
+    shutdown: impl Future<Output = ()>,
+) {
+    let edge = Arc::new(Edge {
+        kms,
+        signing_keys: SigningKeyCache::new(10_000),
+        options,
+    });
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, _peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let edge = edge.clone();
+        let service = service_fn(move |req| {
+            let edge = edge.clone();
+            async move { Ok::<_, Infallible>(handle(&edge, req).await) }
+        });
+        let conn = hyper::server::conn::http1::Builder::new()
+            .keep_alive(true)
+            .serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("all connections closed"),
+        () = tokio::time::sleep(std::time::Duration::from_secs(10)) => {
+            tracing::warn!("connections still open after 10 s; stopping anyway");
+        }
+    }
+}
+
+async fn handle(edge: &Edge, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let request_id = new_request_id();
+    let response = match (req.method(), req.uri().path()) {
+        (&Method::GET, "/health") => json_response(
+            StatusCode::OK,
+            br#"{"status":"ok"}"#.to_vec(),
+            "application/json",
+        ),
+        (&Method::POST, "/dev/advance-clock") if edge.options.dev_endpoints => {
+            advance_clock(edge, &req).await
+        }
+        (&Method::POST, "/") => kms_request(edge, req, &request_id).await,
+        _ => json_response(
+            StatusCode::NOT_FOUND,
+            br#"{"message":"Not Found"}"#.to_vec(),
+            "application/json",
+        ),
+    };
+    with_request_id(response, &request_id)
+}
+
+async fn kms_request(
+    edge: &Edge,
+    req: Request<Incoming>,
+    request_id: &str,
+) -> Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    let operation = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .unwrap_or_default();
+    let result = async {
+        let body = read_body(body, edge.options.max_body_bytes).await?;
+        let principal = auth::authenticate(&edge.kms, &edge.signing_keys, &parts, &body, "kms")?;
+        let Some(op) = operation.strip_prefix(kms::TARGET_PREFIX) else {
+            return Err(ApiError::UnknownOperation(String::new()));
+        };
+        let ctx = RequestContext {
+            principal,
+            request_id: request_id.to_owned(),
+        };
+        let out = kms::dispatch(&edge.kms, &ctx, op, &body).await?;
+        serde_json::to_vec(&out).map_err(|e| ApiError::Serialization(e.to_string()))
+    }
+    .await;
+    match result {
+        Ok(body) => {
+            tracing::debug!(request_id, operation, "ok");
+            json_response(StatusCode::OK, body, JSON_1_1)
+        }
+        Err(e) => error_response(&e, request_id, &operation),
+    }
+}
+
+async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, ApiError> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(ApiError::RequestTooLarge(limit))
+        }
+        Err(_) => Err(ApiError::Serialization(
+            "The request body could not be read.".to_owned(),
+        )),
+    }
+}
+
+fn error_response(e: &ApiError, request_id: &str, operation: &str) -> Response<Full<Bytes>> {
+    let wire = e.to_wire();
+    if wire.status >= 500 {
+        tracing::error!(request_id, operation, code = wire.code, error = ?e, "request failed");
+    } else {
+        tracing::debug!(request_id, operation, code = wire.code, "request refused");
+    }
+    let body = serde_json::json!({ "__type": wire.code, "message": wire.message });
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    let status = StatusCode::from_u16(wire.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = json_response(status, bytes, JSON_1_1);
+    if let Ok(v) = HeaderValue::from_str(wire.code) {
+        response.headers_mut().insert("x-amzn-ErrorType", v);
+    }
+    response
+}
+
+async fn advance_clock(edge: &Edge, req: &Request<Incoming>) -> Response<Full<Bytes>> {
+    let seconds = req
+        .uri()
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("seconds="))
+        .and_then(|s| s.parse::<u64>().ok());
+    let Some(seconds) = seconds else {
+        let body = br#"{"message":"seconds must be a non-negative integer"}"#.to_vec();
+        return json_response(StatusCode::BAD_REQUEST, body, "application/json");
+    };
+    match edge.kms.advance_clock(seconds).await {
+        Ok(()) => {
+            let now = edge.kms.clock().now();
+            let body = serde_json::json!({ "now": now.epoch_seconds() });
+            json_response(
+                StatusCode::OK,
+                serde_json::to_vec(&body).unwrap_or_default(),
+                "application/json",
+            )
+        }
+        Err(e) => error_response(&ApiError::Kms(e), "", "advance-clock"),
+    }
+}
+
+fn json_response(
+    status: StatusCode,
+    body: Vec<u8>,
+    content_type: &'static str,
+) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+fn with_request_id(mut response: Response<Full<Bytes>>, request_id: &str) -> Response<Full<Bytes>> {
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("x-amzn-RequestId", v);
+    }
+    response
+}
+
+/// A random version-4 UUID.
+fn new_request_id() -> String {
+    let bytes: [u8; 16] = kmsd_crypto_random();
+    kmsd_model::KeyId::from_random(bytes).to_string()
+}
+
+fn kmsd_crypto_random() -> [u8; 16] {
+    use std::sync::OnceLock;
+    static RNG: OnceLock<aws_lc_rs::rand::SystemRandom> = OnceLock::new();
+    let rng = RNG.get_or_init(aws_lc_rs::rand::SystemRandom::new);
+    let mut out = [0u8; 16];
+    let _ = aws_lc_rs::rand::SecureRandom::fill(rng, &mut out);
+    out
+}

@@ -1,0 +1,40 @@
+//! Which operations a key's state allows (reference §5.1), and the errors it gives otherwise.
+//! Operations that work in every state (DescribeKey, DeleteAlias, the key-policy and list
+//! operations) make no check.
+
+use crate::KmsError;
+use crate::key_cache::CachedKey;
+use kmsd_model::KeyState;
+
+/// The rows of the key-state table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StateRule {
+    /// Encrypt, Decrypt, ReEncrypt, GenerateDataKey*, CreateGrant.
+    Crypto,
+    /// EnableKey, DisableKey.
+    EnableDisable,
+    /// CreateAlias, TagResource, UntagResource, UpdateKeyDescription (and an UpdateAlias target).
+    Modify,
+}
+
+pub(crate) fn check(rule: StateRule, key: &CachedKey) -> Result<(), KmsError> {
+    use KeyState::*;
+    let arn = &key.arn;
+    let state = key.record.state;
+    let invalid = |what: &str| Err(KmsError::InvalidState(format!("{arn} is {what}.")));
+    match (rule, state) {
+        (_, PendingDeletion | PendingReplicaDeletion) => invalid("pending deletion"),
+        (_, Creating) => invalid("creating"),
+        (StateRule::Crypto, Enabled | Updating) => Ok(()),
+        (StateRule::Crypto, Disabled) => Err(KmsError::Disabled {
+            key_arn: arn.clone(),
+        }),
+        (StateRule::Crypto, PendingImport) => invalid("pending import"),
+        (StateRule::Crypto, Unavailable) => invalid("unavailable"),
+        (StateRule::EnableDisable, Enabled | Disabled | Unavailable) => Ok(()),
+        (StateRule::EnableDisable, PendingImport) => invalid("pending import"),
+        (StateRule::EnableDisable, Updating) => invalid("updating"),
+        (StateRule::Modify, _) => Ok(()),
+        (_, _) => invalid(state.as_str()),
+    }
+}

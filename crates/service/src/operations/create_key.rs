@@ -1,0 +1,137 @@
+use crate::key_cache::CachedKey;
+use crate::operations::{MAX_TAGS_PER_KEY, check_tag_key_not_reserved};
+use crate::{KeyMetadata, Kms, KmsError, RequestContext, policy_document};
+use kmsd_crypto::{BackingKey, EktBinding};
+use kmsd_model::{KeyId, KeySpec, KeyState, KeyUsage, Origin};
+use kmsd_store::{BackingKeyRecord, KeyRecord, Tag};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// CreateKey, with every member already parsed and range-checked at the edge.
+#[derive(Debug, Clone, Default)]
+pub struct CreateKeyRequest {
+    pub policy: Option<String>,
+    pub description: Option<String>,
+    pub key_usage: Option<KeyUsage>,
+    pub key_spec: Option<KeySpec>,
+    pub origin: Option<Origin>,
+    pub custom_key_store_id: Option<String>,
+    pub bypass_policy_lockout_safety_check: bool,
+    pub tags: Vec<Tag>,
+    pub multi_region: bool,
+    pub xks_key_id: Option<String>,
+}
+
+impl Kms {
+    pub async fn create_key(
+        &self,
+        ctx: &RequestContext,
+        req: CreateKeyRequest,
+    ) -> Result<KeyMetadata, KmsError> {
+        let key_spec = req.key_spec.unwrap_or(KeySpec::SymmetricDefault);
+        let key_usage = req.key_usage.unwrap_or(KeyUsage::EncryptDecrypt);
+        let origin = req.origin.unwrap_or(Origin::AwsKms);
+        if key_spec != KeySpec::SymmetricDefault {
+            return Err(KmsError::UnsupportedOperation(format!(
+                "KeySpec {key_spec} is not supported by this kmsd release; only SYMMETRIC_DEFAULT keys can be created."
+            )));
+        }
+        if key_usage != KeyUsage::EncryptDecrypt {
+            return Err(KmsError::validation(format!(
+                "KeyUsage {key_usage} is not compatible with KeySpec {key_spec}"
+            )));
+        }
+        if let Some(store_id) = &req.custom_key_store_id {
+            return Err(KmsError::CustomKeyStoreNotFound(format!(
+                "Custom key store '{store_id}' does not exist."
+            )));
+        }
+        if req.xks_key_id.is_some() {
+            return Err(KmsError::validation(
+                "XksKeyId can only be specified with a CustomKeyStoreId of an external key store",
+            ));
+        }
+        if origin != Origin::AwsKms {
+            return Err(KmsError::UnsupportedOperation(format!(
+                "Origin {origin} is not supported by this kmsd release; only AWS_KMS keys can be created."
+            )));
+        }
+        if req.multi_region {
+            return Err(KmsError::UnsupportedOperation(
+                "Multi-Region keys are not supported by this kmsd release.".to_owned(),
+            ));
+        }
+        let account = ctx.principal.account.clone();
+        let policy = match req.policy {
+            Some(policy) => {
+                policy_document::check(&policy)?;
+                policy
+            }
+            None => policy_document::default_policy(&account),
+        };
+        check_tags(&req.tags)?;
+
+        let key_id = KeyId::from_random(kmsd_crypto::random_array(&self.rng)?);
+        let arn = self.key_arn(&account, key_id);
+        let backing_key = BackingKey::generate(&self.rng).map_err(KmsError::from)?;
+        let binding = EktBinding {
+            key_arn: &arn,
+            backing_key_id: backing_key.id(),
+        };
+        let token = self.keyring.wrap(&binding, &backing_key)?;
+        let now = self.clock.now();
+        let record = KeyRecord {
+            key_id,
+            account,
+            region: self.region.clone(),
+            description: req.description.unwrap_or_default(),
+            key_spec,
+            key_usage,
+            origin,
+            state: KeyState::Enabled,
+            created_at: now,
+            deletion_date: None,
+            policy,
+            current_backing_key: backing_key.id(),
+        };
+        let stored = BackingKeyRecord {
+            key_id,
+            backing_key_id: backing_key.id(),
+            encrypted_key_token: token.0,
+            created_at: now,
+        };
+        self.store.create_key(&record, &stored, &req.tags).await?;
+        let entry = CachedKey {
+            record,
+            arn,
+            backing_keys: HashMap::from([(backing_key.id(), backing_key)]),
+        };
+        let metadata = KeyMetadata::of(&entry);
+        let epoch = self.keys.epoch();
+        self.keys.insert_if_unchanged(Arc::new(entry), epoch);
+        Ok(metadata)
+    }
+}
+
+impl From<kmsd_crypto::CryptoError> for KmsError {
+    fn from(e: kmsd_crypto::CryptoError) -> KmsError {
+        KmsError::Internal(e.into())
+    }
+}
+
+/// Tag rules shared by CreateKey and TagResource: no reserved keys, no key twice.
+pub(crate) fn check_tags(tags: &[Tag]) -> Result<(), KmsError> {
+    let mut seen = HashSet::new();
+    for tag in tags {
+        check_tag_key_not_reserved(&tag.key)?;
+        if !seen.insert(tag.key.as_str()) {
+            return Err(KmsError::Tag(format!("Duplicate tag key: {}", tag.key)));
+        }
+    }
+    if tags.len() > MAX_TAGS_PER_KEY {
+        return Err(KmsError::LimitExceeded(format!(
+            "A key can have at most {MAX_TAGS_PER_KEY} tags."
+        )));
+    }
+    Ok(())
+}

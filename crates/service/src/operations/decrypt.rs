@@ -1,0 +1,110 @@
+use crate::key_cache::CachedKey;
+use crate::operations::encrypt::check_encrypt_decrypt_key;
+use crate::resolve::Aliases;
+use crate::{Kms, KmsError, RequestContext};
+use kmsd_model::{BackingKeyId, EncryptionAlgorithm, EncryptionContext, KeyReference};
+use std::sync::Arc;
+use zeroize::Zeroizing;
+
+#[derive(Debug)]
+pub struct DecryptRequest {
+    pub ciphertext_blob: Vec<u8>,
+    pub encryption_context: EncryptionContext,
+    pub key_id: Option<KeyReference>,
+    pub encryption_algorithm: Option<EncryptionAlgorithm>,
+    pub dry_run: bool,
+}
+
+#[derive(Debug)]
+pub struct DecryptResponse {
+    pub key_arn: String,
+    pub plaintext: Zeroizing<Vec<u8>>,
+    pub encryption_algorithm: EncryptionAlgorithm,
+    pub key_material_id: BackingKeyId,
+}
+
+/// A ciphertext opened by its key.
+pub(crate) struct Opened {
+    pub key: Arc<CachedKey>,
+    pub plaintext: Zeroizing<Vec<u8>>,
+    pub algorithm: EncryptionAlgorithm,
+    pub backing_key_id: BackingKeyId,
+}
+
+impl Kms {
+    pub async fn decrypt(
+        &self,
+        ctx: &RequestContext,
+        req: DecryptRequest,
+    ) -> Result<DecryptResponse, KmsError> {
+        let opened = self
+            .open(
+                ctx,
+                &req.ciphertext_blob,
+                &req.encryption_context,
+                req.key_id.as_ref(),
+                req.encryption_algorithm,
+                req.dry_run,
+                "Decrypt",
+            )
+            .await?;
+        Ok(DecryptResponse {
+            key_arn: opened.key.arn.clone(),
+            plaintext: opened.plaintext,
+            encryption_algorithm: opened.algorithm,
+            key_material_id: opened.backing_key_id,
+        })
+    }
+
+    /// Finds the key a blob names (checking it against `expected` if the caller gave one),
+    /// checks the key, and opens the blob.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn open(
+        &self,
+        ctx: &RequestContext,
+        blob: &[u8],
+        context: &EncryptionContext,
+        expected: Option<&KeyReference>,
+        algorithm: Option<EncryptionAlgorithm>,
+        dry_run: bool,
+        operation: &str,
+    ) -> Result<Opened, KmsError> {
+        let header = kmsd_crypto::parse_header(blob).map_err(|_| KmsError::InvalidCiphertext)?;
+        let key = match expected {
+            Some(reference) => {
+                let key = self.resolve(ctx, reference, Aliases::Allowed).await?;
+                if key.record.key_id != header.key_id {
+                    return Err(KmsError::IncorrectKey);
+                }
+                key
+            }
+            None => {
+                let reference = KeyReference::Id(header.key_id);
+                match self.resolve(ctx, &reference, Aliases::Refused).await {
+                    Ok(key) => key,
+                    // The blob is not authenticated yet: a key id that names nothing is a bad
+                    // ciphertext, not a missing key.
+                    Err(KmsError::NotFound(_)) => return Err(KmsError::InvalidCiphertext),
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        let algorithm = check_encrypt_decrypt_key(&key, algorithm, operation)?;
+        let backing = key
+            .backing_keys
+            .get(&header.backing_key_id)
+            .ok_or(KmsError::InvalidCiphertext)?;
+        if dry_run {
+            return Err(KmsError::DryRunOperation);
+        }
+        let plaintext = kmsd_crypto::open_ciphertext(backing, blob, context)
+            .map_err(|_| KmsError::InvalidCiphertext)?;
+        let backing_key_id = backing.id();
+        Ok(Opened {
+            key,
+            plaintext,
+            algorithm,
+            backing_key_id,
+        })
+    }
+}

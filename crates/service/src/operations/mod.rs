@@ -1,0 +1,63 @@
+//! One file per AWS operation. Each reads like the reference: the request, the checks in the
+//! order AWS makes them, the effect, the response.
+
+mod create_alias;
+mod create_key;
+mod decrypt;
+mod delete_alias;
+mod describe_key;
+mod enable_disable_key;
+mod encrypt;
+mod generate_data_key;
+mod generate_random;
+mod key_policies;
+mod list_aliases;
+mod list_keys;
+mod list_resource_tags;
+mod re_encrypt;
+mod tag_resource;
+mod untag_resource;
+mod update_alias;
+mod update_key_description;
+
+pub use create_alias::CreateAliasRequest;
+pub use create_key::CreateKeyRequest;
+pub use decrypt::{DecryptRequest, DecryptResponse};
+pub use describe_key::DescribeKeyRequest;
+pub use encrypt::{EncryptRequest, EncryptResponse};
+pub use generate_data_key::{DataKeyLength, GenerateDataKeyRequest, GenerateDataKeyResponse};
+pub use generate_random::GenerateRandomRequest;
+pub use key_policies::{GetKeyPolicyRequest, ListKeyPoliciesRequest, PutKeyPolicyRequest};
+pub use list_aliases::{AliasListEntry, ListAliasesRequest};
+pub use list_keys::{KeyListEntry, ListKeysRequest};
+pub use list_resource_tags::ListResourceTagsRequest;
+pub use re_encrypt::{ReEncryptRequest, ReEncryptResponse};
+pub use tag_resource::TagResourceRequest;
+pub use untag_resource::UntagResourceRequest;
+pub use update_alias::UpdateAliasRequest;
+pub use update_key_description::UpdateKeyDescriptionRequest;
+
+use crate::KmsError;
+
+/// One page of a list operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Present exactly when the list is truncated.
+    pub next_marker: Option<String>,
+}
+
+/// Tag keys beginning with `aws:` belong to AWS.
+pub(crate) fn check_tag_key_not_reserved(key: &str) -> Result<(), KmsError> {
+    if key.starts_with("aws:") {
+        return Err(KmsError::Tag(
+            "Tags beginning with aws: are reserved".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// The most tags one key may carry.
+pub(crate) const MAX_TAGS_PER_KEY: usize = 50;
+/// The most aliases one key may have.
+pub(crate) const MAX_ALIASES_PER_KEY: usize = 50;

@@ -1,0 +1,49 @@
+//! The rows the store keeps, as typed values.
+
+use kmsd_model::{
+    AccountId, AliasName, BackingKeyId, KeyId, KeySpec, KeyState, KeyUsage, Origin, Region,
+    Timestamp,
+};
+
+/// One KMS key's metadata. Key material is never here: see [`BackingKeyRecord`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    pub key_id: KeyId,
+    pub account: AccountId,
+    pub region: Region,
+    pub description: String,
+    pub key_spec: KeySpec,
+    pub key_usage: KeyUsage,
+    pub origin: Origin,
+    pub state: KeyState,
+    pub created_at: Timestamp,
+    /// Set only while the key is `PendingDeletion`.
+    pub deletion_date: Option<Timestamp>,
+    /// The key policy document, as the caller gave it (or the default).
+    pub policy: String,
+    /// The backing key that encrypts new data.
+    pub current_backing_key: BackingKeyId,
+}
+
+/// One version of a key's material, stored only as an encrypted key token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackingKeyRecord {
+    pub key_id: KeyId,
+    pub backing_key_id: BackingKeyId,
+    /// The backing key wrapped under the domain key (see the keyring crate). Never plaintext.
+    pub encrypted_key_token: Vec<u8>,
+    pub created_at: Timestamp,
+}
+
+/// An alias: a friendly name pointing at one key of the same account and region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AliasRecord {
+    pub account: AccountId,
+    pub region: Region,
+    pub name: AliasName,
+    pub target_key_id: KeyId,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+pub use kmsd_model::Tag;
