@@ -29,6 +29,11 @@ pub(crate) fn authenticate(
         .credentials()
         .lookup(&auth.access_key_id)
         .ok_or(ApiError::UnrecognizedClient)?;
+    // Long-term credentials carry no session token; a request that sends one names a
+    // temporary credential this deployment never issued.
+    if parts.headers.contains_key("x-amz-security-token") {
+        return Err(ApiError::UnrecognizedClient);
+    }
     auth.check_scope(kms.region().as_str(), service)?;
     let headers: Vec<(&str, &[u8])> = parts
         .headers
