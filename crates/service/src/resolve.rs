@@ -52,13 +52,13 @@ impl Kms {
             }
             KeyReference::Alias(name) => {
                 if aliases == Aliases::Refused {
-                    return Err(KmsError::NotFound(format!("Invalid keyId {name}")));
+                    return Err(KmsError::NotFound(format!("Invalid keyId '{name}'")));
                 }
                 (caller.clone(), self.alias_target(caller, name).await?)
             }
             KeyReference::AliasArn(arn) => {
                 if aliases == Aliases::Refused {
-                    return Err(KmsError::NotFound(format!("Invalid keyId {arn}")));
+                    return Err(KmsError::NotFound(format!("Invalid keyId '{arn}'")));
                 }
                 if arn.region != self.region || arn.partition != self.partition {
                     return Err(KmsError::NotFound(format!("Alias {arn} is not found.")));

@@ -24,9 +24,13 @@ fn alias_name(v: &mut Validator, value: &Option<String>) -> Option<String> {
 /// A validated name that does not start with `alias/` is still refused.
 fn parse_alias_name(name: &str) -> Result<AliasName, KmsError> {
     name.parse().map_err(|_| {
-        KmsError::validation(format!(
-            "Alias must start with the prefix \"alias/\" and have a name: {name}"
-        ))
+        if name.starts_with("alias/") {
+            KmsError::validation(format!("Alias name {name} has no name after the \"alias/\" prefix."))
+        } else {
+            KmsError::validation(
+                "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html",
+            )
+        }
     })
 }
 

@@ -308,7 +308,7 @@ pub(crate) async fn generate_random(
     }
     v.finish()?;
     let Some(number_of_bytes) = n else {
-        return Err(KmsError::validation("Please specify number of bytes.").into());
+        return Err(KmsError::validation("NumberOfBytes is required.").into());
     };
     refuse_recipient(&w.recipient)?;
     let req = GenerateRandomRequest {

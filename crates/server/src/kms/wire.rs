@@ -49,7 +49,7 @@ pub(crate) fn key_id_member<'a>(
 /// A key reference that passed validation, parsed. A string that can never name a key is
 /// `NotFoundException` (what AWS answers for `Invalid keyId …`).
 pub(crate) fn key_reference(s: &str) -> Result<KeyReference, KmsError> {
-    KeyReference::parse(s).map_err(|_| KmsError::NotFound(format!("Invalid keyId {s}")))
+    KeyReference::parse(s).map_err(|_| KmsError::NotFound(format!("Invalid keyId '{s}'")))
 }
 
 /// A base64 blob member.

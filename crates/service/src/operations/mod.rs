@@ -49,7 +49,7 @@ pub struct Page<T> {
 
 /// Tag keys beginning with `aws:` belong to AWS.
 pub(crate) fn check_tag_key_not_reserved(key: &str) -> Result<(), KmsError> {
-    if key.starts_with("aws:") {
+    if key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
         return Err(KmsError::Tag(
             "Tags beginning with aws: are reserved".to_owned(),
         ));
