@@ -73,17 +73,31 @@ async fn run(config: Config) -> Result<(), config::ConfigError> {
     config.prepare_data_dir()?;
     let keyring = kmsd_keyring::FileKeyring::open_or_create(&config.domain_key_path())
         .map_err(ConfigError::Keyring)?;
-    let store =
-        kmsd_store::SqliteStore::open(&config.database_path()).map_err(ConfigError::Store)?;
+    let store = Arc::new(
+        kmsd_store::SqliteStore::open(&config.database_path()).map_err(ConfigError::Store)?,
+    );
+    let keyring: Arc<dyn kmsd_keyring::Keyring> = Arc::new(keyring);
     let clock = Arc::new(kmsd_service::ServiceClock::new());
     let credentials = kmsd_service::CredentialDirectory::new(&config.accounts);
+    let iam = Arc::new(kmsd_service::iam::Iam::new(
+        store.clone(),
+        keyring.clone(),
+        clock.clone(),
+    ));
+    let sts = Arc::new(kmsd_service::sts::Sts::new(
+        iam.clone(),
+        keyring.clone(),
+        clock.clone(),
+    ));
     let kms = Arc::new(kmsd_service::Kms::new(
-        Arc::new(store),
-        Arc::new(keyring),
+        store,
+        keyring,
         clock,
         config.region.clone(),
         credentials,
+        iam.clone(),
     ));
+    let services = kmsd_server::Services { kms, iam, sts };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| ConfigError::Io {
@@ -104,7 +118,7 @@ async fn run(config: Config) -> Result<(), config::ConfigError> {
         dev_endpoints: config.dev,
         ..Default::default()
     };
-    kmsd_server::serve(listener, kms, options, shutdown_signal()).await;
+    kmsd_server::serve(listener, services, options, shutdown_signal()).await;
     tracing::info!("kmsd stopped");
     Ok(())
 }

@@ -12,6 +12,8 @@ pub(crate) enum ApiError {
     MissingAuthenticationToken,
     #[error("The security token included in the request is invalid.")]
     UnrecognizedClient,
+    #[error("{0}")]
+    ExpiredToken(String),
     #[error(transparent)]
     Signature(#[from] SigV4Error),
     #[error("{0}")]
@@ -20,6 +22,22 @@ pub(crate) enum ApiError {
     UnknownOperation(String),
     #[error("Request body is larger than {0} bytes.")]
     RequestTooLarge(usize),
+}
+
+impl From<crate::auth::AuthError> for ApiError {
+    fn from(e: crate::auth::AuthError) -> ApiError {
+        use crate::auth::AuthError;
+        match e {
+            AuthError::MissingToken => ApiError::MissingAuthenticationToken,
+            AuthError::UnrecognizedClient => ApiError::UnrecognizedClient,
+            AuthError::Expired(message) => ApiError::ExpiredToken(message),
+            AuthError::Signature(e) => ApiError::Signature(e),
+            AuthError::Internal(cause) => {
+                tracing::error!(cause, "credential lookup failed");
+                ApiError::Kms(KmsError::Internal(kmsd_service::InternalError::Unavailable))
+            }
+        }
+    }
 }
 
 /// An error as it goes on the wire.
@@ -35,6 +53,7 @@ impl ApiError {
             ApiError::Kms(e) => kms_code(e),
             ApiError::MissingAuthenticationToken => (400, "MissingAuthenticationTokenException"),
             ApiError::UnrecognizedClient => (400, "UnrecognizedClientException"),
+            ApiError::ExpiredToken(_) => (400, "ExpiredTokenException"),
             ApiError::Signature(e) => (400, e.aws_code()),
             ApiError::Serialization(_) => (400, "SerializationException"),
             ApiError::UnknownOperation(_) => (400, "UnknownOperationException"),

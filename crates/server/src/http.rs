@@ -1,6 +1,8 @@
 //! The listener, routing, and the response envelope (`x-amzn-RequestId`, content type, errors).
 
+use crate::auth::{AuthError, Scope};
 use crate::error::ApiError;
+use crate::query::{self, QueryService};
 use crate::{auth, kms};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -10,6 +12,8 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
+use kmsd_service::iam::Iam;
+use kmsd_service::sts::Sts;
 use kmsd_service::{Kms, RequestContext};
 use kmsd_sigv4::SigningKeyCache;
 use std::convert::Infallible;
@@ -38,8 +42,15 @@ impl Default for ServerOptions {
     }
 }
 
+/// The services one listener serves.
+pub struct Services {
+    pub kms: Arc<Kms>,
+    pub iam: Arc<Iam>,
+    pub sts: Arc<Sts>,
+}
+
 struct Edge {
-    kms: Arc<Kms>,
+    services: Services,
     signing_keys: SigningKeyCache,
     options: ServerOptions,
 }
@@ -48,12 +59,12 @@ struct Edge {
 /// finish (connections close after their current request).
 pub async fn serve(
     listener: TcpListener,
-    kms: Arc<Kms>,
+    services: Services,
     options: ServerOptions,
     shutdown: impl Future<Output = ()>,
 ) {
     let edge = Arc::new(Edge {
-        kms,
+        services,
         signing_keys: SigningKeyCache::new(10_000),
         options,
     });
@@ -105,7 +116,10 @@ async fn handle(edge: &Edge, req: Request<Incoming>) -> Response<Full<Bytes>> {
         (&Method::POST, "/dev/advance-clock") if edge.options.dev_endpoints => {
             advance_clock(edge, &req).await
         }
-        (&Method::POST, "/") => kms_request(edge, req, &request_id).await,
+        (&Method::POST, "/") if is_json_protocol(&req) => {
+            kms_request(edge, req, &request_id).await
+        }
+        (&Method::POST, "/") => query_request(edge, req, &request_id).await,
         _ => json_response(
             StatusCode::NOT_FOUND,
             br#"{"message":"Not Found"}"#.to_vec(),
@@ -129,7 +143,22 @@ async fn kms_request(
         .unwrap_or_default();
     let result = async {
         let body = read_body(body, edge.options.max_body_bytes).await?;
-        let principal = auth::authenticate(&edge.kms, &edge.signing_keys, &parts, &body, "kms")?;
+        let s = &edge.services;
+        let scope = Scope {
+            services: &["kms"],
+            region: s.kms.region().as_str(),
+        };
+        let principal = auth::authenticate(
+            &s.kms,
+            &s.iam,
+            &s.sts,
+            &edge.signing_keys,
+            &parts,
+            &body,
+            &scope,
+        )
+        .await?
+        .principal;
         let Some(op) = operation.strip_prefix(kms::TARGET_PREFIX) else {
             return Err(ApiError::UnknownOperation(String::new()));
         };
@@ -137,7 +166,7 @@ async fn kms_request(
             principal,
             request_id: request_id.to_owned(),
         };
-        let out = kms::dispatch(&edge.kms, &ctx, op, &body).await?;
+        let out = kms::dispatch(&s.kms, &ctx, op, &body).await?;
         serde_json::to_vec(&out).map_err(|e| ApiError::Serialization(e.to_string()))
     }
     .await;
@@ -148,6 +177,129 @@ async fn kms_request(
         }
         Err(e) => error_response(&e, request_id, &operation),
     }
+}
+
+/// An AWS Query protocol request (IAM or STS); which one is told by the signature's scope.
+async fn query_request(
+    edge: &Edge,
+    req: Request<Incoming>,
+    request_id: &str,
+) -> Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    let body = match read_body(body, edge.options.max_body_bytes).await {
+        Ok(body) => body,
+        Err(e) => {
+            let wire = e.to_wire();
+            return query::error_response(
+                QueryService::Iam,
+                wire.status,
+                wire.code,
+                &wire.message,
+                request_id,
+            );
+        }
+    };
+    let s = &edge.services;
+    let scope = Scope {
+        services: &["iam", "sts"],
+        region: s.kms.region().as_str(),
+    };
+    let guessed = if form_action(&body).is_some_and(is_sts_action) {
+        QueryService::Sts
+    } else {
+        QueryService::Iam
+    };
+    match auth::authenticate(
+        &s.kms,
+        &s.iam,
+        &s.sts,
+        &edge.signing_keys,
+        &parts,
+        &body,
+        &scope,
+    )
+    .await
+    {
+        Ok(authenticated) => {
+            let service = if authenticated.service == "sts" {
+                QueryService::Sts
+            } else {
+                QueryService::Iam
+            };
+            let ctx = RequestContext {
+                principal: authenticated.principal,
+                request_id: request_id.to_owned(),
+            };
+            query::handle(&s.iam, &s.sts, &ctx, service, &body).await
+        }
+        Err(e) => {
+            let (status, code, message) = query_auth_error(e);
+            tracing::debug!(request_id, code, "query request not authenticated");
+            query::error_response(guessed, status, code, &message, request_id)
+        }
+    }
+}
+
+/// The Query protocol's names for authentication failures.
+fn query_auth_error(e: AuthError) -> (u16, &'static str, String) {
+    match e {
+        AuthError::MissingToken => (
+            403,
+            "MissingAuthenticationToken",
+            "Request is missing Authentication Token".to_owned(),
+        ),
+        AuthError::UnrecognizedClient => (
+            403,
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid.".to_owned(),
+        ),
+        AuthError::Expired(message) => (403, "ExpiredToken", message),
+        AuthError::Signature(e) if e.aws_code() == "IncompleteSignatureException" => {
+            (400, "IncompleteSignature", e.to_string())
+        }
+        AuthError::Signature(e) => (403, "SignatureDoesNotMatch", e.to_string()),
+        AuthError::Internal(cause) => {
+            tracing::error!(cause, "credential lookup failed");
+            (
+                500,
+                "ServiceFailure",
+                "An internal error occurred.".to_owned(),
+            )
+        }
+    }
+}
+
+/// AWS JSON 1.1 (KMS) is told by its target header or content type; everything else on `/` is
+/// the Query protocol (IAM, STS).
+fn is_json_protocol(req: &Request<Incoming>) -> bool {
+    req.headers().contains_key("x-amz-target")
+        || req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-amz-json"))
+}
+
+/// The `Action` of a form body, if it has one.
+fn form_action(body: &[u8]) -> Option<&str> {
+    std::str::from_utf8(body)
+        .ok()?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("Action="))
+}
+
+fn is_sts_action(action: &str) -> bool {
+    matches!(
+        action,
+        "GetCallerIdentity"
+            | "AssumeRole"
+            | "GetSessionToken"
+            | "AssumeRoleWithWebIdentity"
+            | "AssumeRoleWithSAML"
+            | "DecodeAuthorizationMessage"
+            | "GetAccessKeyInfo"
+            | "GetFederationToken"
+    )
 }
 
 async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, ApiError> {
@@ -194,9 +346,9 @@ async fn advance_clock(edge: &Edge, req: &Request<Incoming>) -> Response<Full<By
         let body = br#"{"message":"seconds must be a non-negative integer"}"#.to_vec();
         return json_response(StatusCode::BAD_REQUEST, body, "application/json");
     };
-    match edge.kms.advance_clock(seconds).await {
+    match edge.services.kms.advance_clock(seconds).await {
         Ok(()) => {
-            let now = edge.kms.clock().now();
+            let now = edge.services.kms.clock().now();
             let body = serde_json::json!({ "now": now.epoch_seconds() });
             json_response(
                 StatusCode::OK,

@@ -10,6 +10,7 @@ mod auth;
 mod error;
 mod http;
 mod kms;
+mod query;
 mod validate;
 
-pub use http::{ServerOptions, serve};
+pub use http::{ServerOptions, Services, serve};

@@ -64,6 +64,17 @@ pub enum InternalError {
     Keyring(#[from] KeyringError),
     #[error(transparent)]
     Crypto(#[from] kmsd_crypto::CryptoError),
+    #[error(transparent)]
+    Iam(#[from] crate::iam::IamError),
+    /// A dependency failed and logged its own cause.
+    #[error("a dependency is unavailable")]
+    Unavailable,
+}
+
+impl From<crate::iam::IamError> for KmsError {
+    fn from(e: crate::iam::IamError) -> KmsError {
+        KmsError::Internal(e.into())
+    }
 }
 
 impl From<StoreError> for KmsError {

@@ -16,6 +16,9 @@ pub(crate) struct CachedKey {
     /// The key ARN, rendered once.
     pub arn: String,
     pub backing_keys: HashMap<BackingKeyId, BackingKey>,
+    /// The key policy, parsed once; `None` if the stored document no longer parses (then
+    /// nothing is allowed).
+    pub policy: Option<kmsd_policy::PolicyDocument>,
 }
 
 impl CachedKey {

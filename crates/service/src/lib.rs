@@ -7,8 +7,11 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod authorize;
+mod caller;
 mod clock;
 mod error;
+pub mod iam;
 mod key_cache;
 mod key_state;
 mod marker;
@@ -16,12 +19,14 @@ mod metadata;
 pub mod operations;
 mod policy_document;
 mod resolve;
+pub mod sts;
 
 pub use accounts::{AccountConfig, Credential, CredentialDirectory};
 pub use clock::ServiceClock;
 pub use error::{InternalError, KmsError};
 pub use metadata::KeyMetadata;
 
+use iam::Iam;
 use key_cache::KeyCache;
 use kmsd_crypto::SystemRandom;
 use kmsd_keyring::Keyring;
@@ -49,6 +54,7 @@ pub struct Kms {
     partition: &'static str,
     keys: KeyCache,
     credentials: CredentialDirectory,
+    iam: Arc<Iam>,
 }
 
 impl Kms {
@@ -58,6 +64,7 @@ impl Kms {
         clock: Arc<ServiceClock>,
         region: Region,
         credentials: CredentialDirectory,
+        iam: Arc<Iam>,
     ) -> Kms {
         Kms {
             store,
@@ -68,6 +75,7 @@ impl Kms {
             partition: "aws",
             keys: KeyCache::new(DEFAULT_KEY_CACHE_CAPACITY),
             credentials,
+            iam,
         }
     }
 

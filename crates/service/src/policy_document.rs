@@ -1,8 +1,9 @@
-//! Key policy documents: the default policy, and the checks a document must pass to be stored.
-//! Evaluation arrives with the policy crate; until then documents are kept, not enforced.
+//! Key policy documents: the default policy, the checks a document must pass to be stored, and
+//! parsing for evaluation (see `authorize.rs`).
 
 use crate::KmsError;
 use kmsd_model::AccountId;
+use kmsd_policy::{PolicyDocument, PolicyKind};
 
 /// The only policy name KMS has.
 pub(crate) const DEFAULT_POLICY_NAME: &str = "default";
@@ -17,54 +18,43 @@ pub(crate) fn default_policy(account: &AccountId) -> String {
     )
 }
 
-/// Checks size, characters and shape. The document is stored exactly as given.
-pub(crate) fn check(policy: &str) -> Result<(), KmsError> {
+/// Checks size and characters, then parses the document as a resource policy. The document is
+/// stored exactly as given.
+pub(crate) fn check(policy: &str) -> Result<PolicyDocument, KmsError> {
     if policy.len() > MAX_POLICY_BYTES {
         return Err(KmsError::LimitExceeded(format!(
             "Policy document exceeds the maximum size of {MAX_POLICY_BYTES} bytes."
         )));
     }
-    let malformed = |why: &str| Err(KmsError::MalformedPolicyDocument(why.to_owned()));
     if !policy
         .chars()
         .all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}'))
     {
-        return malformed("The policy contains characters that are not allowed.");
+        return Err(KmsError::MalformedPolicyDocument(
+            "The policy contains characters that are not allowed.".to_owned(),
+        ));
     }
-    let Ok(doc) = serde_json::from_str::<serde_json::Value>(policy) else {
-        return malformed("The policy is not a valid JSON document.");
-    };
-    let Some(object) = doc.as_object() else {
-        return malformed("Policy document must be a JSON object.");
-    };
-    match object.get("Statement") {
-        Some(serde_json::Value::Array(statements)) if !statements.is_empty() => {
-            if statements.iter().all(statement_has_shape) {
-                Ok(())
-            } else {
-                malformed("Policy statement is missing Effect, Action or Principal.")
-            }
-        }
-        Some(statement @ serde_json::Value::Object(_)) if statement_has_shape(statement) => Ok(()),
-        _ => malformed("Policy document must contain a Statement."),
-    }
+    PolicyDocument::parse(policy, PolicyKind::Resource)
+        .map_err(|e| KmsError::MalformedPolicyDocument(e.message().to_owned()))
 }
 
-fn statement_has_shape(statement: &serde_json::Value) -> bool {
-    let Some(s) = statement.as_object() else {
-        return false;
-    };
-    let effect_ok = matches!(
-        s.get("Effect").and_then(|e| e.as_str()),
-        Some("Allow" | "Deny")
-    );
-    let action = s.contains_key("Action") || s.contains_key("NotAction");
-    let principal = s.contains_key("Principal") || s.contains_key("NotPrincipal");
-    effect_ok && action && principal
+/// Parses a stored policy for evaluation. A document that no longer parses allows nothing;
+/// that is logged, never silently widened.
+pub(crate) fn parse_stored(policy: &str, key_arn: &str) -> Option<PolicyDocument> {
+    match PolicyDocument::parse(policy, PolicyKind::Resource) {
+        Ok(doc) => Some(doc),
+        Err(e) => {
+            tracing::error!(
+                key = key_arn,
+                error = e.message(),
+                "stored key policy does not parse; denying all access"
+            );
+            None
+        }
+    }
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -93,6 +83,11 @@ mod tests {
         ));
         assert!(matches!(
             check("{\"Statement\":[]}"),
+            Err(KmsError::MalformedPolicyDocument(_))
+        ));
+        let no_principal = r#"{"Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}"#;
+        assert!(matches!(
+            check(no_principal),
             Err(KmsError::MalformedPolicyDocument(_))
         ));
         let big = format!("{{\"x\":\"{}\"}}", "a".repeat(MAX_POLICY_BYTES));

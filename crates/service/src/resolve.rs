@@ -126,10 +126,12 @@ impl Kms {
             let key = self.keyring.unwrap(&binding, &token)?;
             backing_keys.insert(stored.backing_key_id, key);
         }
+        let policy = crate::policy_document::parse_stored(&record.policy, &arn);
         let entry = Arc::new(CachedKey {
             record,
             arn,
             backing_keys,
+            policy,
         });
         self.keys.insert_if_unchanged(entry.clone(), epoch);
         Ok(Some(entry))

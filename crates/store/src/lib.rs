@@ -6,9 +6,11 @@
 
 #[cfg(test)]
 mod conformance;
+mod iam;
 mod records;
 mod sqlite;
 
+pub use iam::{AccessKeyRecord, IamEntity, IamEntityKind, IamStore};
 pub use records::{AliasRecord, BackingKeyRecord, KeyRecord, Tag};
 pub use sqlite::{SchemaTooNew, SqliteStore};
 

@@ -21,6 +21,16 @@ impl Kms {
         let key = self
             .resolve(ctx, &req.target_key_id, Aliases::Refused)
             .await?;
+        let alias_arn = self.alias_arn(&ctx.principal.account, &req.alias_name);
+        self.authorize_by_iam(ctx, "kms:CreateAlias", &alias_arn)
+            .await?;
+        self.authorize(
+            ctx,
+            &key,
+            "kms:CreateAlias",
+            crate::authorize::RequestFacts::default(),
+        )
+        .await?;
         check(StateRule::Modify, &key)?;
         let now = self.clock.now();
         let account = ctx.principal.account.clone();

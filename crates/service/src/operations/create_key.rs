@@ -28,6 +28,7 @@ impl Kms {
         ctx: &RequestContext,
         req: CreateKeyRequest,
     ) -> Result<KeyMetadata, KmsError> {
+        self.authorize_by_iam(ctx, "kms:CreateKey", "*").await?;
         let key_spec = req.key_spec.unwrap_or(KeySpec::SymmetricDefault);
         let key_usage = req.key_usage.unwrap_or(KeyUsage::EncryptDecrypt);
         let origin = req.origin.unwrap_or(Origin::AwsKms);
@@ -62,12 +63,12 @@ impl Kms {
             ));
         }
         let account = ctx.principal.account.clone();
-        let policy = match req.policy {
+        let (policy, custom_policy) = match req.policy {
             Some(policy) => {
-                policy_document::check(&policy)?;
-                policy
+                let parsed = policy_document::check(&policy)?;
+                (policy, Some(parsed))
             }
-            None => policy_document::default_policy(&account),
+            None => (policy_document::default_policy(&account), None),
         };
         check_tags(&req.tags)?;
 
@@ -100,8 +101,15 @@ impl Kms {
             encrypted_key_token: token.0,
             created_at: now,
         };
+        if let Some(parsed) = custom_policy
+            && !req.bypass_policy_lockout_safety_check
+        {
+            self.check_policy_lockout(ctx, &record, &arn, parsed)
+                .await?;
+        }
         self.store.create_key(&record, &stored, &req.tags).await?;
         let entry = CachedKey {
+            policy: crate::policy_document::parse_stored(&record.policy, &arn),
             record,
             arn,
             backing_keys: HashMap::from([(backing_key.id(), backing_key)]),

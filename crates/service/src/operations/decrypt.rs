@@ -89,6 +89,19 @@ impl Kms {
                 }
             }
         };
+        let alias = expected.and_then(crate::authorize::alias_of);
+        let algorithm_name = algorithm.unwrap_or(EncryptionAlgorithm::SymmetricDefault);
+        let facts = crate::authorize::RequestFacts {
+            encryption_context: Some(context),
+            encryption_algorithm: Some(algorithm_name.as_str()),
+            request_alias: alias.as_deref(),
+        };
+        let action = if operation == "ReEncrypt" {
+            "kms:ReEncryptFrom"
+        } else {
+            "kms:Decrypt"
+        };
+        self.authorize(ctx, &key, action, facts).await?;
         let algorithm = check_encrypt_decrypt_key(&key, algorithm, operation)?;
         let backing = key
             .backing_keys

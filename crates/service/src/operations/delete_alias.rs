@@ -9,6 +9,20 @@ impl Kms {
         alias_name: AliasName,
     ) -> Result<(), KmsError> {
         let account = &ctx.principal.account;
+        let alias_arn = self.alias_arn(account, &alias_name);
+        self.authorize_by_iam(ctx, "kms:DeleteAlias", &alias_arn)
+            .await?;
+        if let Some(alias) = self.store.alias(account, &self.region, &alias_name).await?
+            && let Some(key) = self.key_by_id(alias.target_key_id).await?
+        {
+            self.authorize(
+                ctx,
+                &key,
+                "kms:DeleteAlias",
+                crate::authorize::RequestFacts::default(),
+            )
+            .await?;
+        }
         match self
             .store
             .delete_alias(account, &self.region, &alias_name)

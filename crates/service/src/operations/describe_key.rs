@@ -14,6 +14,12 @@ impl Kms {
         req: DescribeKeyRequest,
     ) -> Result<KeyMetadata, KmsError> {
         let key = self.resolve(ctx, &req.key_id, Aliases::Allowed).await?;
+        let alias = crate::authorize::alias_of(&req.key_id);
+        let facts = crate::authorize::RequestFacts {
+            request_alias: alias.as_deref(),
+            ..Default::default()
+        };
+        self.authorize(ctx, &key, "kms:DescribeKey", facts).await?;
         Ok(KeyMetadata::of(&key))
     }
 }

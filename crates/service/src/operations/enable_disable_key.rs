@@ -29,6 +29,13 @@ impl Kms {
         state: KeyState,
     ) -> Result<(), KmsError> {
         let key = self.resolve(ctx, &key_id, Aliases::Refused).await?;
+        let action = if state == KeyState::Enabled {
+            "kms:EnableKey"
+        } else {
+            "kms:DisableKey"
+        };
+        self.authorize(ctx, &key, action, crate::authorize::RequestFacts::default())
+            .await?;
         check(StateRule::EnableDisable, &key)?;
         if key.record.state != state {
             self.store

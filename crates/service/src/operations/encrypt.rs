@@ -31,6 +31,16 @@ impl Kms {
         req: EncryptRequest,
     ) -> Result<EncryptResponse, KmsError> {
         let key = self.resolve(ctx, &req.key_id, Aliases::Allowed).await?;
+        let alias = crate::authorize::alias_of(&req.key_id);
+        let algorithm_name = req
+            .encryption_algorithm
+            .unwrap_or(EncryptionAlgorithm::SymmetricDefault);
+        let facts = crate::authorize::RequestFacts {
+            encryption_context: Some(&req.encryption_context),
+            encryption_algorithm: Some(algorithm_name.as_str()),
+            request_alias: alias.as_deref(),
+        };
+        self.authorize(ctx, &key, "kms:Encrypt", facts).await?;
         let algorithm = check_encrypt_decrypt_key(&key, req.encryption_algorithm, "Encrypt")?;
         if req.dry_run {
             return Err(KmsError::DryRunOperation);

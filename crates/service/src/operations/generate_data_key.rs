@@ -67,6 +67,14 @@ impl Kms {
         operation: &str,
     ) -> Result<GenerateDataKeyResponse, KmsError> {
         let key = self.resolve(ctx, &req.key_id, Aliases::Allowed).await?;
+        let alias = crate::authorize::alias_of(&req.key_id);
+        let facts = crate::authorize::RequestFacts {
+            encryption_context: Some(&req.encryption_context),
+            encryption_algorithm: Some("SYMMETRIC_DEFAULT"),
+            request_alias: alias.as_deref(),
+        };
+        self.authorize(ctx, &key, &format!("kms:{operation}"), facts)
+            .await?;
         check_encrypt_decrypt_key(&key, None, operation)?;
         if key.record.key_spec != kmsd_model::KeySpec::SymmetricDefault {
             return Err(KmsError::InvalidKeyUsage(format!(

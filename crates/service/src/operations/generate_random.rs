@@ -11,9 +11,11 @@ pub struct GenerateRandomRequest {
 impl Kms {
     pub async fn generate_random(
         &self,
-        _ctx: &RequestContext,
+        ctx: &RequestContext,
         req: GenerateRandomRequest,
     ) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+        self.authorize_by_iam(ctx, "kms:GenerateRandom", "*")
+            .await?;
         if let Some(id) = req.custom_key_store_id {
             return Err(KmsError::CustomKeyStoreNotFound(format!(
                 "Custom key store '{id}' does not exist."

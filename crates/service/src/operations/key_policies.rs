@@ -43,6 +43,13 @@ impl Kms {
         req: GetKeyPolicyRequest,
     ) -> Result<(String, &'static str), KmsError> {
         let key = self.resolve(ctx, &req.key_id, Aliases::Refused).await?;
+        self.authorize(
+            ctx,
+            &key,
+            "kms:GetKeyPolicy",
+            crate::authorize::RequestFacts::default(),
+        )
+        .await?;
         check_policy_name(req.policy_name.as_deref())?;
         Ok((key.record.policy.clone(), DEFAULT_POLICY_NAME))
     }
@@ -53,11 +60,19 @@ impl Kms {
         req: PutKeyPolicyRequest,
     ) -> Result<(), KmsError> {
         let key = self.resolve(ctx, &req.key_id, Aliases::Refused).await?;
+        self.authorize(
+            ctx,
+            &key,
+            "kms:PutKeyPolicy",
+            crate::authorize::RequestFacts::default(),
+        )
+        .await?;
         check_policy_name(req.policy_name.as_deref())?;
-        policy_document::check(&req.policy)?;
-        // The lockout safety check needs policy evaluation; until it exists every caller is
-        // the account root, who can always change a policy, so the check cannot fail yet.
-        let _ = req.bypass_policy_lockout_safety_check;
+        let parsed = policy_document::check(&req.policy)?;
+        if !req.bypass_policy_lockout_safety_check {
+            self.check_policy_lockout(ctx, &key.record, &key.arn, parsed)
+                .await?;
+        }
         self.store
             .update_key_policy(key.record.key_id, &req.policy)
             .await?;
@@ -70,7 +85,14 @@ impl Kms {
         ctx: &RequestContext,
         req: ListKeyPoliciesRequest,
     ) -> Result<Page<&'static str>, KmsError> {
-        self.resolve(ctx, &req.key_id, Aliases::Refused).await?;
+        let key = self.resolve(ctx, &req.key_id, Aliases::Refused).await?;
+        self.authorize(
+            ctx,
+            &key,
+            "kms:ListKeyPolicies",
+            crate::authorize::RequestFacts::default(),
+        )
+        .await?;
         if let Some(marker) = &req.marker {
             // There is only ever one page; no marker we hand out exists.
             let _ = marker;

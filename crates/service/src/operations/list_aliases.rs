@@ -28,6 +28,7 @@ impl Kms {
         ctx: &RequestContext,
         req: ListAliasesRequest,
     ) -> Result<Page<AliasListEntry>, KmsError> {
+        self.authorize_by_iam(ctx, "kms:ListAliases", "*").await?;
         let limit = req.limit.unwrap_or(50);
         let target = match &req.key_id {
             Some(reference) => Some(

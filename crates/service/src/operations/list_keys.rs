@@ -23,6 +23,7 @@ impl Kms {
         ctx: &RequestContext,
         req: ListKeysRequest,
     ) -> Result<Page<KeyListEntry>, KmsError> {
+        self.authorize_by_iam(ctx, "kms:ListKeys", "*").await?;
         let limit = req.limit.unwrap_or(100);
         let after = match &req.marker {
             Some(m) => Some(

@@ -21,6 +21,13 @@ impl Kms {
         req: ListResourceTagsRequest,
     ) -> Result<Page<Tag>, KmsError> {
         let key = self.resolve(ctx, &req.key_id, Aliases::Refused).await?;
+        self.authorize(
+            ctx,
+            &key,
+            "kms:ListResourceTags",
+            crate::authorize::RequestFacts::default(),
+        )
+        .await?;
         let limit = req.limit.unwrap_or(50);
         let after = match &req.marker {
             Some(m) => Some(marker::decode(MARKER_KIND, m)?),

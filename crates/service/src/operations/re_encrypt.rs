@@ -35,6 +35,17 @@ impl Kms {
         let destination = self
             .resolve(ctx, &req.destination_key_id, Aliases::Allowed)
             .await?;
+        let alias = crate::authorize::alias_of(&req.destination_key_id);
+        let algorithm_name = req
+            .destination_encryption_algorithm
+            .unwrap_or(EncryptionAlgorithm::SymmetricDefault);
+        let facts = crate::authorize::RequestFacts {
+            encryption_context: Some(&req.destination_encryption_context),
+            encryption_algorithm: Some(algorithm_name.as_str()),
+            request_alias: alias.as_deref(),
+        };
+        self.authorize(ctx, &destination, "kms:ReEncryptTo", facts)
+            .await?;
         let destination_algorithm = check_encrypt_decrypt_key(
             &destination,
             req.destination_encryption_algorithm,

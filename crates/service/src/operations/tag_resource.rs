@@ -19,6 +19,13 @@ impl Kms {
         req: TagResourceRequest,
     ) -> Result<(), KmsError> {
         let key = self.resolve(ctx, &req.key_id, Aliases::Refused).await?;
+        self.authorize(
+            ctx,
+            &key,
+            "kms:TagResource",
+            crate::authorize::RequestFacts::default(),
+        )
+        .await?;
         check(StateRule::Modify, &key)?;
         check_tags(&req.tags)?;
         match self

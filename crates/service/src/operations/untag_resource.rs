@@ -18,6 +18,13 @@ impl Kms {
         req: UntagResourceRequest,
     ) -> Result<(), KmsError> {
         let key = self.resolve(ctx, &req.key_id, Aliases::Refused).await?;
+        self.authorize(
+            ctx,
+            &key,
+            "kms:UntagResource",
+            crate::authorize::RequestFacts::default(),
+        )
+        .await?;
         check(StateRule::Modify, &key)?;
         for tag_key in &req.tag_keys {
             check_tag_key_not_reserved(tag_key)?;

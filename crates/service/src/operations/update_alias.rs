@@ -30,8 +30,24 @@ impl Kms {
         let target = self
             .resolve(ctx, &req.target_key_id, Aliases::Refused)
             .await?;
+        self.authorize_by_iam(ctx, "kms:UpdateAlias", &alias_arn)
+            .await?;
+        self.authorize(
+            ctx,
+            &target,
+            "kms:UpdateAlias",
+            crate::authorize::RequestFacts::default(),
+        )
+        .await?;
         check(StateRule::Modify, &target)?;
         if let Some(old) = self.key_by_id(current.target_key_id).await? {
+            self.authorize(
+                ctx,
+                &old,
+                "kms:UpdateAlias",
+                crate::authorize::RequestFacts::default(),
+            )
+            .await?;
             // The new target must be the same kind of key: same spec family and usage.
             let same_kind = old.record.key_usage == target.record.key_usage
                 && spec_family(old.record.key_spec) == spec_family(target.record.key_spec);

@@ -16,6 +16,13 @@ impl Kms {
         req: UpdateKeyDescriptionRequest,
     ) -> Result<(), KmsError> {
         let key = self.resolve(ctx, &req.key_id, Aliases::Refused).await?;
+        self.authorize(
+            ctx,
+            &key,
+            "kms:UpdateKeyDescription",
+            crate::authorize::RequestFacts::default(),
+        )
+        .await?;
         check(StateRule::Modify, &key)?;
         self.store
             .update_key_description(key.record.key_id, &req.description)

@@ -76,6 +76,26 @@ CREATE TABLE tags (
     PRIMARY KEY (key_id, tag_key)
 );
 "#,
+    // 2: IAM. Entities (users, groups, roles, managed policies) are small JSON documents owned
+    // by the service; access keys are rows of their own because SigV4 looks them up by id.
+    r#"
+CREATE TABLE iam_entities (
+    account   TEXT    NOT NULL,
+    kind      TEXT    NOT NULL,
+    name      TEXT    NOT NULL,
+    document  TEXT    NOT NULL,
+    PRIMARY KEY (account, kind, name)
+);
+CREATE TABLE iam_access_keys (
+    access_key_id  TEXT    NOT NULL PRIMARY KEY,
+    account        TEXT    NOT NULL,
+    user_name      TEXT    NOT NULL,
+    sealed_secret  BLOB    NOT NULL,
+    status         TEXT    NOT NULL,
+    created_at     BIGINT  NOT NULL
+);
+CREATE INDEX iam_access_keys_by_user ON iam_access_keys (account, user_name);
+"#,
 ];
 
 /// The schema version this build writes and understands.

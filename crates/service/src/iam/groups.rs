@@ -1,0 +1,217 @@
+//! CreateGroup, GetGroup, ListGroups, DeleteGroup, AddUserToGroup, RemoveUserFromGroup,
+//! ListGroupsForUser. Membership is kept on the user's document.
+
+use super::documents::{GroupDoc, UserDoc};
+use super::names::{check_name, check_path, group_arn, unique_id, user_arn};
+use super::users::user_info;
+use super::{GroupInfo, Iam, IamError, Listing, UserInfo, page};
+use crate::RequestContext;
+use kmsd_model::{AccountId, Timestamp};
+use kmsd_store::{IamEntityKind, StoreError};
+
+fn group_info(account: &AccountId, name: &str, doc: &GroupDoc) -> GroupInfo {
+    GroupInfo {
+        name: name.to_owned(),
+        path: doc.path.clone(),
+        group_id: doc.group_id.clone(),
+        arn: group_arn(account, &doc.path, name),
+        created_at: Timestamp(doc.created_at),
+    }
+}
+
+impl Iam {
+    pub async fn create_group(
+        &self,
+        ctx: &RequestContext,
+        name: &str,
+        path: Option<&str>,
+    ) -> Result<GroupInfo, IamError> {
+        check_name("groupName", name, 128)?;
+        let path = path.unwrap_or("/");
+        check_path(path)?;
+        let account = &ctx.principal.account;
+        self.authorize(ctx, "iam:CreateGroup", &group_arn(account, path, name))
+            .await?;
+        let doc = GroupDoc {
+            group_id: unique_id(&self.rng, "AGPA")?,
+            path: path.to_owned(),
+            created_at: self.clock.now().millis(),
+            inline_policies: Default::default(),
+            attached: Vec::new(),
+        };
+        let _write = self.writes.lock().await;
+        match self
+            .store
+            .insert_entity(&Self::entity(account, IamEntityKind::Group, name, &doc)?)
+            .await
+        {
+            Ok(()) => Ok(group_info(account, name, &doc)),
+            Err(StoreError::AlreadyExists) => Err(IamError::EntityAlreadyExists(format!(
+                "Group with name {name} already exists."
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The group and its members.
+    pub async fn get_group(
+        &self,
+        ctx: &RequestContext,
+        name: &str,
+    ) -> Result<(GroupInfo, Vec<UserInfo>), IamError> {
+        check_name("groupName", name, 128)?;
+        let account = &ctx.principal.account;
+        let doc = self.group_doc(account, name).await?;
+        self.authorize(ctx, "iam:GetGroup", &group_arn(account, &doc.path, name))
+            .await?;
+        let members = self
+            .load_all::<UserDoc>(account, IamEntityKind::User)
+            .await?
+            .iter()
+            .filter(|(_, u)| u.groups.iter().any(|g| g == name))
+            .map(|(n, u)| user_info(account, n, u))
+            .collect();
+        Ok((group_info(account, name, &doc), members))
+    }
+
+    pub async fn list_groups(
+        &self,
+        ctx: &RequestContext,
+        path_prefix: Option<&str>,
+        marker: Option<&str>,
+        max_items: Option<usize>,
+    ) -> Result<Listing<GroupInfo>, IamError> {
+        let account = &ctx.principal.account;
+        self.authorize(
+            ctx,
+            "iam:ListGroups",
+            &format!("arn:aws:iam::{account}:group/"),
+        )
+        .await?;
+        let groups: Vec<GroupInfo> = self
+            .load_all::<GroupDoc>(account, IamEntityKind::Group)
+            .await?
+            .iter()
+            .filter(|(_, d)| path_prefix.is_none_or(|p| d.path.starts_with(p)))
+            .map(|(n, d)| group_info(account, n, d))
+            .collect();
+        Ok(page(groups, |g| &g.name, marker, max_items))
+    }
+
+    pub async fn delete_group(&self, ctx: &RequestContext, name: &str) -> Result<(), IamError> {
+        check_name("groupName", name, 128)?;
+        let account = &ctx.principal.account;
+        let _write = self.writes.lock().await;
+        let doc = self.group_doc(account, name).await?;
+        self.authorize(ctx, "iam:DeleteGroup", &group_arn(account, &doc.path, name))
+            .await?;
+        let has_members = self
+            .load_all::<UserDoc>(account, IamEntityKind::User)
+            .await?
+            .iter()
+            .any(|(_, u)| u.groups.iter().any(|g| g == name));
+        if has_members {
+            return Err(IamError::DeleteConflict(
+                "Cannot delete entity, must remove users from group first.".to_owned(),
+            ));
+        }
+        if !doc.inline_policies.is_empty() {
+            return Err(IamError::DeleteConflict(
+                "Cannot delete entity, must delete policies first.".to_owned(),
+            ));
+        }
+        if !doc.attached.is_empty() {
+            return Err(IamError::DeleteConflict(
+                "Cannot delete entity, must detach all policies first.".to_owned(),
+            ));
+        }
+        self.store
+            .delete_entity(account, IamEntityKind::Group, name)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn add_user_to_group(
+        &self,
+        ctx: &RequestContext,
+        group: &str,
+        user: &str,
+    ) -> Result<(), IamError> {
+        self.change_membership(ctx, group, user, true).await
+    }
+
+    pub async fn remove_user_from_group(
+        &self,
+        ctx: &RequestContext,
+        group: &str,
+        user: &str,
+    ) -> Result<(), IamError> {
+        self.change_membership(ctx, group, user, false).await
+    }
+
+    async fn change_membership(
+        &self,
+        ctx: &RequestContext,
+        group: &str,
+        user: &str,
+        add: bool,
+    ) -> Result<(), IamError> {
+        check_name("groupName", group, 128)?;
+        check_name("userName", user, 64)?;
+        let account = &ctx.principal.account;
+        let _write = self.writes.lock().await;
+        let group_doc = self.group_doc(account, group).await?;
+        let action = if add {
+            "iam:AddUserToGroup"
+        } else {
+            "iam:RemoveUserFromGroup"
+        };
+        self.authorize(ctx, action, &group_arn(account, &group_doc.path, group))
+            .await?;
+        let mut user_doc = self.user_doc(account, user).await?;
+        let member = user_doc.groups.iter().any(|g| g == group);
+        match (add, member) {
+            (true, true) => return Ok(()),
+            (true, false) => user_doc.groups.push(group.to_owned()),
+            (false, true) => user_doc.groups.retain(|g| g != group),
+            (false, false) => {
+                return Err(IamError::NoSuchEntity(format!(
+                    "User {user} is not in group {group}."
+                )));
+            }
+        }
+        self.store
+            .update_entities(&[Self::entity(account, IamEntityKind::User, user, &user_doc)?])
+            .await?;
+        Ok(())
+    }
+
+    pub async fn list_groups_for_user(
+        &self,
+        ctx: &RequestContext,
+        user: &str,
+        marker: Option<&str>,
+        max_items: Option<usize>,
+    ) -> Result<Listing<GroupInfo>, IamError> {
+        check_name("userName", user, 64)?;
+        let account = &ctx.principal.account;
+        let user_doc = self.user_doc(account, user).await?;
+        self.authorize(
+            ctx,
+            "iam:ListGroupsForUser",
+            &user_arn(account, &user_doc.path, user),
+        )
+        .await?;
+        let mut groups = Vec::new();
+        for name in &user_doc.groups {
+            if let Some(doc) = self
+                .load::<GroupDoc>(account, IamEntityKind::Group, name)
+                .await?
+            {
+                groups.push(group_info(account, name, &doc));
+            }
+        }
+        groups.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(page(groups, |g| &g.name, marker, max_items))
+    }
+}

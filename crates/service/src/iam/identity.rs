@@ -1,0 +1,259 @@
+//! Loading and saving entity documents, the caller's identity policies, and authorization of
+//! IAM actions.
+
+use super::documents::{GroupDoc, ManagedPolicyDoc, RoleDoc, UserDoc};
+use super::names::{policy_name_from_arn, role_arn};
+use super::{Iam, IamError, RoleInfo};
+use crate::RequestContext;
+use crate::caller::{CallerArns, global_context};
+use kmsd_model::{AccountId, Principal, PrincipalKind, Timestamp};
+use kmsd_policy::{PolicyDocument, PolicyKind, Request};
+use kmsd_store::{IamEntity, IamEntityKind};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Which kind of identity an inline or attached policy belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityKind {
+    User,
+    Group,
+    Role,
+}
+
+impl IdentityKind {
+    pub(crate) fn entity_kind(self) -> IamEntityKind {
+        match self {
+            IdentityKind::User => IamEntityKind::User,
+            IdentityKind::Group => IamEntityKind::Group,
+            IdentityKind::Role => IamEntityKind::Role,
+        }
+    }
+
+    /// `user`, `group`, `role` as in IAM's messages.
+    pub(crate) fn noun(self) -> &'static str {
+        match self {
+            IdentityKind::User => "user",
+            IdentityKind::Group => "group",
+            IdentityKind::Role => "role",
+        }
+    }
+}
+
+fn corrupt(e: serde_json::Error) -> IamError {
+    IamError::ServiceFailure(Box::new(e))
+}
+
+impl Iam {
+    pub(crate) async fn load<T: DeserializeOwned>(
+        &self,
+        account: &AccountId,
+        kind: IamEntityKind,
+        name: &str,
+    ) -> Result<Option<T>, IamError> {
+        match self.store.entity(account, kind, name).await? {
+            Some(e) => Ok(Some(serde_json::from_str(&e.document).map_err(corrupt)?)),
+            None => Ok(None),
+        }
+    }
+
+    pub(crate) async fn load_all<T: DeserializeOwned>(
+        &self,
+        account: &AccountId,
+        kind: IamEntityKind,
+    ) -> Result<Vec<(String, T)>, IamError> {
+        let mut out = Vec::new();
+        for e in self.store.entities(account, kind).await? {
+            out.push((e.name, serde_json::from_str(&e.document).map_err(corrupt)?));
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn entity<T: Serialize>(
+        account: &AccountId,
+        kind: IamEntityKind,
+        name: &str,
+        doc: &T,
+    ) -> Result<IamEntity, IamError> {
+        Ok(IamEntity {
+            account: account.clone(),
+            kind,
+            name: name.to_owned(),
+            document: serde_json::to_string(doc).map_err(corrupt)?,
+        })
+    }
+
+    pub(crate) async fn user_doc(
+        &self,
+        account: &AccountId,
+        name: &str,
+    ) -> Result<UserDoc, IamError> {
+        self.load(account, IamEntityKind::User, name)
+            .await?
+            .ok_or_else(|| {
+                IamError::NoSuchEntity(format!("The user with name {name} cannot be found."))
+            })
+    }
+
+    pub(crate) async fn group_doc(
+        &self,
+        account: &AccountId,
+        name: &str,
+    ) -> Result<GroupDoc, IamError> {
+        self.load(account, IamEntityKind::Group, name)
+            .await?
+            .ok_or_else(|| {
+                IamError::NoSuchEntity(format!("The group with name {name} cannot be found."))
+            })
+    }
+
+    pub(crate) async fn role_doc(
+        &self,
+        account: &AccountId,
+        name: &str,
+    ) -> Result<RoleDoc, IamError> {
+        self.load(account, IamEntityKind::Role, name)
+            .await?
+            .ok_or_else(|| {
+                IamError::NoSuchEntity(format!("The role with name {name} cannot be found."))
+            })
+    }
+
+    /// A role, for STS.
+    pub async fn role(
+        &self,
+        account: &AccountId,
+        role_name: &str,
+    ) -> Result<Option<RoleInfo>, IamError> {
+        let doc: Option<RoleDoc> = self.load(account, IamEntityKind::Role, role_name).await?;
+        Ok(doc.map(|d| RoleInfo {
+            arn: role_arn(account, &d.path, role_name),
+            name: role_name.to_owned(),
+            path: d.path,
+            role_id: d.role_id,
+            created_at: Timestamp(d.created_at),
+            assume_role_policy_document: d.assume_role_policy_document,
+            description: d.description,
+            max_session_duration: d.max_session_duration,
+        }))
+    }
+
+    /// The identity-based policies in force for `principal`: for a user its own inline and
+    /// attached policies and those of its groups; for a role session the role's. The root has
+    /// none (its permissions in its account are complete).
+    pub async fn identity_policies(
+        &self,
+        principal: &Principal,
+    ) -> Result<Vec<PolicyDocument>, IamError> {
+        let account = &principal.account;
+        let mut documents: Vec<String> = Vec::new();
+        let mut attached: Vec<String> = Vec::new();
+        match &principal.kind {
+            PrincipalKind::User { name, .. } => {
+                let Some(user) = self
+                    .load::<UserDoc>(account, IamEntityKind::User, name)
+                    .await?
+                else {
+                    return Ok(Vec::new());
+                };
+                documents.extend(user.inline_policies.into_values());
+                attached.extend(user.attached);
+                for group in &user.groups {
+                    if let Some(g) = self
+                        .load::<GroupDoc>(account, IamEntityKind::Group, group)
+                        .await?
+                    {
+                        documents.extend(g.inline_policies.into_values());
+                        attached.extend(g.attached);
+                    }
+                }
+            }
+            PrincipalKind::AssumedRole { role_name, .. } => {
+                if let Some(role) = self
+                    .load::<RoleDoc>(account, IamEntityKind::Role, role_name)
+                    .await?
+                {
+                    documents.extend(role.inline_policies.into_values());
+                    attached.extend(role.attached);
+                }
+            }
+            _ => return Ok(Vec::new()),
+        }
+        attached.sort();
+        attached.dedup();
+        for arn in attached {
+            let Ok(name) = policy_name_from_arn(account, &arn) else {
+                continue;
+            };
+            if let Some(p) = self
+                .load::<ManagedPolicyDoc>(account, IamEntityKind::Policy, &name)
+                .await?
+                && let Some(v) = p
+                    .versions
+                    .iter()
+                    .find(|v| v.version_id == p.default_version_id)
+            {
+                documents.push(v.document.clone());
+            }
+        }
+        let mut parsed = Vec::with_capacity(documents.len());
+        for text in documents {
+            match PolicyDocument::parse(&text, PolicyKind::Identity) {
+                Ok(doc) => parsed.push(doc),
+                // Stored documents were validated on the way in; one that no longer parses
+                // grants nothing.
+                Err(e) => {
+                    tracing::error!(error = e.message(), "stored identity policy does not parse")
+                }
+            }
+        }
+        Ok(parsed)
+    }
+
+    /// Authorizes an IAM action on `resource`: the root may do everything in its own account;
+    /// others need an identity-policy Allow and no Deny.
+    pub(crate) async fn authorize(
+        &self,
+        ctx: &RequestContext,
+        action: &str,
+        resource: &str,
+    ) -> Result<(), IamError> {
+        let caller = &ctx.principal;
+        if caller.is_root() {
+            return Ok(());
+        }
+        let arns = CallerArns::of(caller);
+        let context = global_context(caller, self.clock.now());
+        let policies = self.identity_policies(caller).await?;
+        let request = Request::new(arns.policy_principal(), action, resource, &context);
+        let evaluations: Vec<_> = policies.iter().map(|p| p.evaluate(&request)).collect();
+        let refuse = |why: String| {
+            IamError::AccessDenied(format!(
+                "User: {} is not authorized to perform: {action} on resource: {resource} {why}",
+                arns.arn
+            ))
+        };
+        if evaluations.iter().any(|e| e.explicit_deny) {
+            return Err(refuse(
+                "with an explicit deny in an identity-based policy".to_owned(),
+            ));
+        }
+        if evaluations.iter().any(|e| e.allow.is_some()) {
+            return Ok(());
+        }
+        Err(refuse(format!(
+            "because no identity-based policy allows the {action} action"
+        )))
+    }
+
+    /// Parses an identity policy for storage.
+    pub(crate) fn check_identity_policy(document: &str) -> Result<(), IamError> {
+        if document.len() > 6144 * 4 {
+            return Err(IamError::LimitExceeded(
+                "Cannot exceed quota for PolicySize: 6144".to_owned(),
+            ));
+        }
+        PolicyDocument::parse(document, PolicyKind::Identity)
+            .map(drop)
+            .map_err(|e| IamError::MalformedPolicyDocument(e.message().to_owned()))
+    }
+}

@@ -1,0 +1,176 @@
+//! CreateRole, GetRole, ListRoles, DeleteRole, UpdateAssumeRolePolicy.
+
+use super::documents::RoleDoc;
+use super::names::{check_name, check_path, role_arn, unique_id};
+use super::{Iam, IamError, Listing, RoleInfo, page};
+use crate::RequestContext;
+use kmsd_model::{AccountId, Timestamp};
+use kmsd_policy::{PolicyDocument, PolicyKind};
+use kmsd_store::{IamEntityKind, StoreError};
+
+#[derive(Debug, Clone)]
+pub struct CreateRoleRequest {
+    pub name: String,
+    pub path: Option<String>,
+    pub assume_role_policy_document: String,
+    pub description: Option<String>,
+    /// Seconds, 3600–43200; default 3600.
+    pub max_session_duration: Option<u32>,
+}
+
+fn role_info(account: &AccountId, name: &str, doc: &RoleDoc) -> RoleInfo {
+    RoleInfo {
+        name: name.to_owned(),
+        path: doc.path.clone(),
+        role_id: doc.role_id.clone(),
+        arn: role_arn(account, &doc.path, name),
+        created_at: Timestamp(doc.created_at),
+        assume_role_policy_document: doc.assume_role_policy_document.clone(),
+        description: doc.description.clone(),
+        max_session_duration: doc.max_session_duration,
+    }
+}
+
+/// A trust policy is a resource policy naming who may assume the role.
+fn check_trust_policy(document: &str) -> Result<(), IamError> {
+    PolicyDocument::parse(document, PolicyKind::Resource)
+        .map(drop)
+        .map_err(|e| IamError::MalformedPolicyDocument(e.message().to_owned()))
+}
+
+impl Iam {
+    pub async fn create_role(
+        &self,
+        ctx: &RequestContext,
+        req: CreateRoleRequest,
+    ) -> Result<RoleInfo, IamError> {
+        check_name("roleName", &req.name, 64)?;
+        let path = req.path.as_deref().unwrap_or("/");
+        check_path(path)?;
+        let duration = req.max_session_duration.unwrap_or(3600);
+        if !(3600..=43_200).contains(&duration) {
+            return Err(IamError::Validation(format!(
+                "1 validation error detected: Value '{duration}' at 'maxSessionDuration' failed to satisfy constraint: Member must have value between 3600 and 43200"
+            )));
+        }
+        if let Some(d) = &req.description
+            && d.chars().count() > 1000
+        {
+            return Err(IamError::Validation(
+                    "1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 1000".to_owned(),
+                ));
+        }
+        check_trust_policy(&req.assume_role_policy_document)?;
+        let account = &ctx.principal.account;
+        self.authorize(ctx, "iam:CreateRole", &role_arn(account, path, &req.name))
+            .await?;
+        let doc = RoleDoc {
+            role_id: unique_id(&self.rng, "AROA")?,
+            path: path.to_owned(),
+            created_at: self.clock.now().millis(),
+            assume_role_policy_document: req.assume_role_policy_document,
+            description: req.description,
+            max_session_duration: duration,
+            inline_policies: Default::default(),
+            attached: Vec::new(),
+        };
+        let _write = self.writes.lock().await;
+        match self
+            .store
+            .insert_entity(&Self::entity(
+                account,
+                IamEntityKind::Role,
+                &req.name,
+                &doc,
+            )?)
+            .await
+        {
+            Ok(()) => Ok(role_info(account, &req.name, &doc)),
+            Err(StoreError::AlreadyExists) => Err(IamError::EntityAlreadyExists(format!(
+                "Role with name {} already exists.",
+                req.name
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn get_role(&self, ctx: &RequestContext, name: &str) -> Result<RoleInfo, IamError> {
+        check_name("roleName", name, 64)?;
+        let account = &ctx.principal.account;
+        let doc = self.role_doc(account, name).await?;
+        self.authorize(ctx, "iam:GetRole", &role_arn(account, &doc.path, name))
+            .await?;
+        Ok(role_info(account, name, &doc))
+    }
+
+    pub async fn list_roles(
+        &self,
+        ctx: &RequestContext,
+        path_prefix: Option<&str>,
+        marker: Option<&str>,
+        max_items: Option<usize>,
+    ) -> Result<Listing<RoleInfo>, IamError> {
+        let account = &ctx.principal.account;
+        self.authorize(
+            ctx,
+            "iam:ListRoles",
+            &format!("arn:aws:iam::{account}:role/"),
+        )
+        .await?;
+        let roles: Vec<RoleInfo> = self
+            .load_all::<RoleDoc>(account, IamEntityKind::Role)
+            .await?
+            .iter()
+            .filter(|(_, d)| path_prefix.is_none_or(|p| d.path.starts_with(p)))
+            .map(|(n, d)| role_info(account, n, d))
+            .collect();
+        Ok(page(roles, |r| &r.name, marker, max_items))
+    }
+
+    pub async fn delete_role(&self, ctx: &RequestContext, name: &str) -> Result<(), IamError> {
+        check_name("roleName", name, 64)?;
+        let account = &ctx.principal.account;
+        let _write = self.writes.lock().await;
+        let doc = self.role_doc(account, name).await?;
+        self.authorize(ctx, "iam:DeleteRole", &role_arn(account, &doc.path, name))
+            .await?;
+        if !doc.inline_policies.is_empty() {
+            return Err(IamError::DeleteConflict(
+                "Cannot delete entity, must delete policies first.".to_owned(),
+            ));
+        }
+        if !doc.attached.is_empty() {
+            return Err(IamError::DeleteConflict(
+                "Cannot delete entity, must detach all policies first.".to_owned(),
+            ));
+        }
+        self.store
+            .delete_entity(account, IamEntityKind::Role, name)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn update_assume_role_policy(
+        &self,
+        ctx: &RequestContext,
+        name: &str,
+        document: &str,
+    ) -> Result<(), IamError> {
+        check_name("roleName", name, 64)?;
+        check_trust_policy(document)?;
+        let account = &ctx.principal.account;
+        let _write = self.writes.lock().await;
+        let mut doc = self.role_doc(account, name).await?;
+        self.authorize(
+            ctx,
+            "iam:UpdateAssumeRolePolicy",
+            &role_arn(account, &doc.path, name),
+        )
+        .await?;
+        doc.assume_role_policy_document = document.to_owned();
+        self.store
+            .update_entities(&[Self::entity(account, IamEntityKind::Role, name, &doc)?])
+            .await?;
+        Ok(())
+    }
+}
