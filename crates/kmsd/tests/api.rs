@@ -22,6 +22,8 @@ mod crypto;
 mod dev;
 #[path = "api/durability.rs"]
 mod durability;
+#[path = "api/identity.rs"]
+mod identity;
 #[path = "api/keys.rs"]
 mod keys;
 #[path = "api/protocol.rs"]

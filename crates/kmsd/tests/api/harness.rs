@@ -73,6 +73,16 @@ impl Kmsd {
         kmsd
     }
 
+    /// `--config <root>/kmsd.toml` when the test wrote one (e.g. to add accounts).
+    fn config_args(&self) -> Vec<PathBuf> {
+        let config = self.root.path().join("kmsd.toml");
+        if config.exists() {
+            vec!["--config".into(), config]
+        } else {
+            Vec::new()
+        }
+    }
+
     /// `host:port` of the listener.
     pub fn addr(&self) -> &str {
         self.endpoint
@@ -181,6 +191,7 @@ impl Kmsd {
             .arg("127.0.0.1:0")
             .arg("--data-dir")
             .arg(self.data_dir())
+            .args(self.config_args())
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

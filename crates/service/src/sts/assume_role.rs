@@ -43,11 +43,12 @@ impl Sts {
     ) -> Result<AssumeRoleResponse, StsError> {
         let caller = &ctx.principal;
         let session_name = &req.role_session_name;
-        let name_ok = (2..=64).contains(&session_name.len())
-            && session_name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b));
-        if !name_ok {
+        if !(2..=64).contains(&session_name.len()) {
+            return Err(StsError::Validation(format!(
+                "1 validation error detected: Value '{session_name}' at 'roleSessionName' failed to satisfy constraint: Member must have length between 2 and 64"
+            )));
+        }
+        if !session_name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b)) {
             return Err(StsError::Validation(format!(
                 "1 validation error detected: Value '{session_name}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"
             )));
