@@ -220,6 +220,23 @@ impl PolicyDocument {
     pub fn statements(&self) -> &[Statement] {
         &self.statements
     }
+
+    /// Whether evaluating this document can read the request's condition context: it has a
+    /// `Condition`, or an ARN resource pattern that may hold policy variables. When false the
+    /// caller may evaluate with an empty context and get the same answer, which keeps the hot
+    /// path free of building one.
+    pub fn uses_context(&self) -> bool {
+        let variables = self.version.has_variables();
+        self.statements.iter().any(|s| {
+            !s.conditions.is_empty()
+                || (variables
+                    && s.resources.as_ref().is_some_and(|r| {
+                        r.items
+                            .iter()
+                            .any(|p| matches!(p, crate::resource::ResourcePattern::Arn(_)))
+                    }))
+        })
+    }
 }
 
 fn parse_statement(
@@ -571,5 +588,27 @@ mod tests {
         let new = PolicyDocument::parse(&text("2012-10-17"), PolicyKind::Identity).unwrap();
         let old = PolicyDocument::parse(&text("2008-10-17"), PolicyKind::Identity).unwrap();
         assert_ne!(new.statements()[0].resources, old.statements()[0].resources);
+    }
+
+    #[test]
+    fn knows_when_it_reads_the_context() {
+        let plain = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]}"#;
+        assert!(
+            !PolicyDocument::parse(plain, PolicyKind::Resource)
+                .unwrap()
+                .uses_context()
+        );
+        let conditional = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"kms:CallerAccount":"111122223333"}}}]}"#;
+        assert!(
+            PolicyDocument::parse(conditional, PolicyKind::Resource)
+                .unwrap()
+                .uses_context()
+        );
+        let variable = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"arn:aws:iam::111122223333:user/${aws:username}"}]}"#;
+        assert!(
+            PolicyDocument::parse(variable, PolicyKind::Identity)
+                .unwrap()
+                .uses_context()
+        );
     }
 }

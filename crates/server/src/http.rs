@@ -116,9 +116,7 @@ async fn handle(edge: &Edge, req: Request<Incoming>) -> Response<Full<Bytes>> {
         (&Method::POST, "/dev/advance-clock") if edge.options.dev_endpoints => {
             advance_clock(edge, &req).await
         }
-        (&Method::POST, "/") if is_json_protocol(&req) => {
-            kms_request(edge, req, &request_id).await
-        }
+        (&Method::POST, "/") if is_json_protocol(&req) => kms_request(edge, req, &request_id).await,
         (&Method::POST, "/") => query_request(edge, req, &request_id).await,
         _ => json_response(
             StatusCode::NOT_FOUND,

@@ -28,8 +28,15 @@ impl Kms {
     ) -> Result<(), KmsError> {
         let caller = &ctx.principal;
         let arns = CallerArns::of(caller);
-        let mut context = global_context(caller, self.clock.now());
-        add_key_facts(&mut context, caller.account.as_str(), key, &facts);
+        let own_root = caller.is_root() && caller.account == key.record.account;
+        // The account root under a key policy without conditions (the default policy) is the
+        // common hot path: its answer cannot depend on condition keys, so build none.
+        let needs_context = !own_root || key.policy.as_ref().is_some_and(|p| p.uses_context());
+        let mut context = ContextMap::new();
+        if needs_context {
+            context = global_context(caller, self.clock.now());
+            add_key_facts(&mut context, caller.account.as_str(), key, &facts);
+        }
         let refuse = |why: &str| {
             KmsError::AccessDenied(format!(
                 "User: {} is not authorized to perform: {action} on resource: {} {why}",
@@ -53,7 +60,7 @@ impl Kms {
                 "because no resource-based policy allows the {action} action"
             )));
         };
-        if caller.is_root() && caller.account == key.record.account {
+        if own_root {
             // The root's identity permissions are complete in its own account.
             return Ok(());
         }
