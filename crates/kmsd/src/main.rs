@@ -79,7 +79,7 @@ async fn run(config: Config) -> Result<(), config::ConfigError> {
     let keyring: Arc<dyn kmsd_keyring::Keyring> = Arc::new(keyring);
     let clock = Arc::new(kmsd_service::ServiceClock::new());
     let credentials = kmsd_service::CredentialDirectory::new(&config.accounts);
-    let iam = Arc::new(kmsd_service::iam::Iam::new(
+    let iam = Arc::new(kmsd_service::identity::Iam::new(
         store.clone(),
         keyring.clone(),
         clock.clone(),

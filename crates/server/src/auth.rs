@@ -6,7 +6,7 @@
 
 use kmsd_model::Principal;
 use kmsd_service::Kms;
-use kmsd_service::iam::Iam;
+use kmsd_service::identity::Iam;
 use kmsd_service::sts::{Sts, StsError};
 use kmsd_sigv4::{RequestParts, SigV4Error, SigningKeyCache, parse_authorization};
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -1,8 +1,8 @@
 //! The listener, routing, and the response envelope (`x-amzn-RequestId`, content type, errors).
 
 use crate::auth::{AuthError, Scope};
+use crate::aws_query::{self as query, QueryService};
 use crate::error::ApiError;
-use crate::query::{self, QueryService};
 use crate::{auth, kms};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -12,7 +12,7 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
-use kmsd_service::iam::Iam;
+use kmsd_service::identity::Iam;
 use kmsd_service::sts::Sts;
 use kmsd_service::{Kms, RequestContext};
 use kmsd_sigv4::SigningKeyCache;

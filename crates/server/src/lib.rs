@@ -7,10 +7,10 @@
 #![forbid(unsafe_code)]
 
 mod auth;
+mod aws_query;
 mod error;
 mod http;
 mod kms;
-mod query;
 mod validate;
 
 pub use http::{ServerOptions, Services, serve};

@@ -65,14 +65,14 @@ pub enum InternalError {
     #[error(transparent)]
     Crypto(#[from] kmsd_crypto::CryptoError),
     #[error(transparent)]
-    Iam(#[from] crate::iam::IamError),
+    Iam(#[from] crate::identity::IamError),
     /// A dependency failed and logged its own cause.
     #[error("a dependency is unavailable")]
     Unavailable,
 }
 
-impl From<crate::iam::IamError> for KmsError {
-    fn from(e: crate::iam::IamError) -> KmsError {
+impl From<crate::identity::IamError> for KmsError {
+    fn from(e: crate::identity::IamError) -> KmsError {
         KmsError::Internal(e.into())
     }
 }

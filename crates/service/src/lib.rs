@@ -11,7 +11,7 @@ mod authorize;
 mod caller;
 mod clock;
 mod error;
-pub mod iam;
+pub mod identity;
 mod key_cache;
 mod key_state;
 mod marker;
@@ -26,7 +26,7 @@ pub use clock::ServiceClock;
 pub use error::{InternalError, KmsError};
 pub use metadata::KeyMetadata;
 
-use iam::Iam;
+use identity::Iam;
 use key_cache::KeyCache;
 use kmsd_crypto::SystemRandom;
 use kmsd_keyring::Keyring;

@@ -6,11 +6,11 @@
 
 #[cfg(test)]
 mod conformance;
-mod iam;
+mod identity;
 mod records;
 mod sqlite;
 
-pub use iam::{AccessKeyRecord, IamEntity, IamEntityKind, IamStore};
+pub use identity::{AccessKeyRecord, IamEntity, IamEntityKind, IamStore};
 pub use records::{AliasRecord, BackingKeyRecord, KeyRecord, Tag};
 pub use sqlite::{SchemaTooNew, SqliteStore};
 

@@ -9,7 +9,7 @@
 //! Every multi-statement write is one `BEGIN IMMEDIATE` transaction.
 
 mod decode;
-mod iam;
+mod identity;
 mod migrations;
 
 use std::collections::BTreeSet;

@@ -10,7 +10,7 @@ mod session_token;
 
 pub use assume_role::{AssumeRoleRequest, AssumeRoleResponse, TemporaryCredentials};
 
-use crate::iam::Iam;
+use crate::identity::Iam;
 use crate::{RequestContext, ServiceClock};
 use kmsd_keyring::Keyring;
 use kmsd_model::{AccountId, Principal};

@@ -53,8 +53,8 @@ impl QueryError {
     }
 }
 
-impl From<kmsd_service::iam::IamError> for QueryError {
-    fn from(e: kmsd_service::iam::IamError) -> QueryError {
+impl From<kmsd_service::identity::IamError> for QueryError {
+    fn from(e: kmsd_service::identity::IamError) -> QueryError {
         if e.status() >= 500 {
             tracing::error!(error = ?e, "IAM request failed");
         }
@@ -95,7 +95,7 @@ fn lower_camel(name: &str) -> String {
 
 /// An authenticated Query request. `body` is the raw form body.
 pub(crate) async fn handle(
-    iam: &kmsd_service::iam::Iam,
+    iam: &kmsd_service::identity::Iam,
     sts: &kmsd_service::sts::Sts,
     ctx: &RequestContext,
     service: QueryService,

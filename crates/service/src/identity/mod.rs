@@ -1,4 +1,4 @@
-//! The IAM API: users, groups, roles, inline and managed policies, access keys — each account's
+//! The IAM API (identity and access management): users, groups, roles, inline and managed policies, access keys — each account's
 //! IAM world separate — authorised by the policy engine.
 //!
 //! Entities are stored as JSON documents (`documents.rs`) through [`IamStore`]. Writes that
@@ -6,20 +6,20 @@
 //! node never lose an update.
 
 mod access_keys;
+mod authority;
 mod documents;
 mod entities;
 mod groups;
-mod identity;
 mod names;
 mod policies;
 mod roles;
 mod users;
 
 pub use access_keys::{AccessKeyIdentity, AccessKeyInfo};
+pub use authority::IdentityKind;
 pub use entities::{
     AttachedPolicy, GroupInfo, ManagedPolicyInfo, PolicyVersionInfo, RoleInfo, UserInfo,
 };
-pub use identity::IdentityKind;
 pub use roles::CreateRoleRequest;
 
 use crate::ServiceClock;

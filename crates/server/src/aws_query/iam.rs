@@ -4,7 +4,7 @@ use super::QueryError;
 use super::form::{Params, encode};
 use super::xml::Xml;
 use kmsd_service::RequestContext;
-use kmsd_service::iam::{
+use kmsd_service::identity::{
     AttachedPolicy, CreateRoleRequest, GroupInfo, Iam, IdentityKind, Listing, ManagedPolicyInfo,
     RoleInfo, UserInfo,
 };
