@@ -8,6 +8,7 @@ use crate::RequestContext;
 use kmsd_model::{AccountId, Principal, PrincipalKind, Timestamp};
 use kmsd_store::{AccessKeyRecord, IamEntityKind, StoreError};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use zeroize::Zeroizing;
 
 /// An access key as the IAM API shows it. `secret_access_key` only from CreateAccessKey.
@@ -79,6 +80,9 @@ impl Iam {
     ) -> Result<AccessKeyInfo, IamError> {
         let user = Self::key_owner(ctx, user_name)?;
         let account = &ctx.principal.account;
+        // Under the write lock, so DeleteUser cannot remove the user between this check and
+        // the insert (which would leave a key that outlives its user).
+        let _write = self.writes.lock().await;
         let doc = self.user_doc(account, &user).await?;
         self.authorize(
             ctx,
@@ -230,6 +234,7 @@ impl Iam {
                 principal: hit.principal.clone(),
             }));
         }
+        let epoch = self.access_key_epoch.load(Ordering::Acquire);
         let Some(record) = self.store.access_key(access_key_id).await? else {
             return Ok(None);
         };
@@ -259,6 +264,13 @@ impl Iam {
             principal: principal.clone(),
         });
         if let Ok(mut cache) = self.access_keys.write() {
+            if self.access_key_epoch.load(Ordering::Acquire) != epoch {
+                // A key or user changed while this look-up read the store: answer, don't cache.
+                return Ok(Some(AccessKeyIdentity {
+                    secret_access_key: secret,
+                    principal,
+                }));
+            }
             if cache.len() >= CACHE_CAPACITY {
                 cache.clear();
             }
@@ -272,12 +284,14 @@ impl Iam {
 
     fn forget_access_key(&self, access_key_id: &str) {
         if let Ok(mut cache) = self.access_keys.write() {
+            self.access_key_epoch.fetch_add(1, Ordering::AcqRel);
             cache.remove(access_key_id);
         }
     }
 
     pub(crate) fn forget_access_keys_of(&self, account: &AccountId, user_name: &str) {
         if let Ok(mut cache) = self.access_keys.write() {
+            self.access_key_epoch.fetch_add(1, Ordering::AcqRel);
             cache.retain(|_, k| {
                 !(k.principal.account == *account
                     && matches!(&k.principal.kind, PrincipalKind::User { name, .. } if name == user_name))

@@ -26,6 +26,7 @@ use crate::ServiceClock;
 use kmsd_keyring::Keyring;
 use kmsd_store::{IamStore, StoreError};
 use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, RwLock};
 
 /// The most access keys a user may have, as in AWS.
@@ -121,6 +122,8 @@ pub struct Iam {
     writes: tokio::sync::Mutex<()>,
     /// Access key id → verified identity, for SigV4. Invalidated on every key or user change.
     access_keys: RwLock<HashMap<String, Arc<access_keys::CachedAccessKey>>>,
+    /// Bumped on every invalidation, so a look-up that raced one does not cache stale state.
+    access_key_epoch: AtomicU64,
 }
 
 impl Iam {
@@ -136,6 +139,7 @@ impl Iam {
             rng: kmsd_crypto::SystemRandom::new(),
             writes: tokio::sync::Mutex::new(()),
             access_keys: RwLock::new(HashMap::new()),
+            access_key_epoch: AtomicU64::new(0),
         }
     }
 }
