@@ -5,6 +5,10 @@
 * ``aws`` / ``aws_fail``  the AWS CLI v1 bound to the shared server
 * ``kms``           a boto3 KMS client for the shared server; ``make_kms_client`` builds others
 * ``create_key``    CreateKey through ``kms``, returning KeyMetadata
+* ``kmsd_factory``  (module) starts servers with extra accounts (``--config``), stopped after the module
+* ``two_account_kmsd``  (module) a server serving the dev account and 098765432109
+* ``make_aws_client``  ``(server, service, credentials=None, ...)``: boto3 IAM/STS/KMS clients
+* ``make_identity_cli``  ``(server, credentials=None)``: the AWS CLI with iam/sts/kms pointed at kmsd
 
 The server binary comes from $KMSD_BIN (default <repo>/target/debug/kmsd).
 """
@@ -19,12 +23,18 @@ from typing import Any
 import pytest
 
 from kmsd_harness import (
+    SECOND_ACCOUNT,
+    Account,
     AwsCli,
+    Credentials,
+    IdentityCli,
     KmsdError,
     KmsdServer,
+    aws_client,
     isolated_aws_env,
     kms_client,
     kmsd_binary,
+    write_accounts_config,
 )
 
 
@@ -113,3 +123,57 @@ def create_key(kms: Any) -> Callable[..., dict[str, Any]]:
 def unique() -> Callable[[str], str]:
     """``unique('alias/x')`` -> ``alias/x-<hex>``: names that don't collide on the shared server."""
     return lambda prefix: f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+# --- identity (IAM/STS) ------------------------------------------------------------------------
+
+KmsdFactory = Callable[..., KmsdServer]
+
+
+@pytest.fixture(scope="module")
+def kmsd_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KmsdFactory]:
+    """``kmsd_factory(name, accounts=())``: a dev-mode server of this module's own serving the dev
+    account plus ``accounts`` (written to a TOML file passed as ``--config``); stopped, and checked
+    like the other fixtures' servers, when the module ends."""
+    servers: list[KmsdServer] = []
+
+    def _make(name: str = "kmsd-identity", accounts: tuple[Account, ...] | list[Account] = ()) -> KmsdServer:
+        work_dir = tmp_path_factory.mktemp(name)
+        config = write_accounts_config(work_dir / "kmsd.toml", list(accounts)) if accounts else None
+        server = KmsdServer(kmsd_binary(), work_dir, config_path=config)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield _make
+    errors = []
+    for server in servers:
+        try:
+            _stop(server)
+        except KmsdError as err:
+            errors.append(err)
+    if errors:
+        raise errors[0]
+
+
+@pytest.fixture(scope="module")
+def two_account_kmsd(kmsd_factory: KmsdFactory) -> KmsdServer:
+    """One server per module serving 111122223333 (root test/test) and 098765432109 (SECOND_ACCOUNT)."""
+    return kmsd_factory("kmsd-two-accounts", accounts=(SECOND_ACCOUNT,))
+
+
+@pytest.fixture(scope="session")
+def make_aws_client() -> Callable[..., Any]:
+    """``make_aws_client(server, "iam"|"sts"|"kms", credentials=None, parameter_validation=True)``."""
+    return aws_client
+
+
+@pytest.fixture(scope="session")
+def make_identity_cli(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., IdentityCli]:
+    """``make_identity_cli(server, credentials=None)``: ``cli(*args)`` runs ``aws <args>`` as those credentials."""
+    config_dir = tmp_path_factory.mktemp("aws-identity-cli-config")
+
+    def _make(server: KmsdServer, credentials: Credentials | None = None) -> IdentityCli:
+        return IdentityCli(server, config_dir, credentials)
+
+    return _make

@@ -7,6 +7,10 @@ The fixtures in ``conftest.py`` are thin wrappers around the classes here:
 * :class:`AwsCli` runs the venv's ``aws`` (AWS CLI v1) against a server with an
   isolated environment, so the developer's own AWS configuration never leaks in.
 * :func:`kms_client` builds a boto3 KMS client for a server.
+* Identity (IAM/STS): :class:`Account` and :func:`write_accounts_config` start kmsd with extra
+  accounts, :class:`Credentials` is one access key pair (+ session token), :func:`aws_client`
+  builds a boto3 client of any service with them, and :class:`IdentityCli` is an :class:`AwsCli`
+  whose ``iam``/``sts``/``kms`` calls all reach kmsd as the given credentials.
 """
 
 from __future__ import annotations
@@ -113,9 +117,11 @@ class KmsdError(RuntimeError):
 class KmsdServer:
     """One kmsd process in dev mode, bound to 127.0.0.1 on an ephemeral port."""
 
-    def __init__(self, binary: Path, work_dir: Path) -> None:
+    def __init__(self, binary: Path, work_dir: Path, config_path: Path | None = None) -> None:
         self.binary = binary
         self.work_dir = work_dir
+        # An optional TOML file passed as ``--config`` (extra accounts: see write_accounts_config).
+        self.config_path = config_path
         self.data_dir = work_dir / "data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = work_dir / "kmsd.log"
@@ -144,6 +150,7 @@ class KmsdServer:
                 "127.0.0.1:0",
                 "--data-dir",
                 str(self.data_dir),
+                *(["--config", str(self.config_path)] if self.config_path is not None else []),
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -386,3 +393,171 @@ def flip_byte(blob: bytes, index: int) -> bytes:
 
 def tags_to_dict(tags: Sequence[Mapping[str, str]]) -> dict[str, str]:
     return {t["TagKey"]: t["TagValue"] for t in tags}
+
+
+# =============================================================================================
+# Identity: accounts, credentials, IAM/STS clients
+# =============================================================================================
+
+IAM_STS_REGION = "us-east-1"  # IAM and STS sign with us-east-1 whatever the KMS region
+ACCESS_KEY_ID_RE = re.compile(r"^AKIA[A-Z0-9]{16}$")
+SESSION_ACCESS_KEY_ID_RE = re.compile(r"^ASIA[A-Z0-9]{16}$")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """One access key pair, with the session token of a role session if it is one."""
+
+    access_key: str
+    secret_key: str
+    session_token: str | None = None
+
+    @classmethod
+    def from_access_key(cls, access_key: Mapping[str, Any]) -> Credentials:
+        """From CreateAccessKey's ``AccessKey`` member."""
+        return cls(str(access_key["AccessKeyId"]), str(access_key["SecretAccessKey"]))
+
+    @classmethod
+    def from_sts(cls, credentials: Mapping[str, Any]) -> Credentials:
+        """From AssumeRole's ``Credentials`` member."""
+        return cls(
+            str(credentials["AccessKeyId"]),
+            str(credentials["SecretAccessKey"]),
+            str(credentials["SessionToken"]),
+        )
+
+    def env(self) -> dict[str, str]:
+        """The AWS_* variables that make the CLI sign with these credentials."""
+        out = {"AWS_ACCESS_KEY_ID": self.access_key, "AWS_SECRET_ACCESS_KEY": self.secret_key}
+        if self.session_token is not None:
+            out["AWS_SESSION_TOKEN"] = self.session_token
+        return out
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account kmsd serves, with its root credentials."""
+
+    id: str
+    root_access_key_id: str
+    root_secret_access_key: str
+
+    @property
+    def root(self) -> Credentials:
+        return Credentials(self.root_access_key_id, self.root_secret_access_key)
+
+    @property
+    def root_arn(self) -> str:
+        return f"arn:aws:iam::{self.id}:root"
+
+    def user_arn(self, name: str, path: str = "/") -> str:
+        return f"arn:aws:iam::{self.id}:user{path}{name}"
+
+    def group_arn(self, name: str, path: str = "/") -> str:
+        return f"arn:aws:iam::{self.id}:group{path}{name}"
+
+    def role_arn(self, name: str, path: str = "/") -> str:
+        return f"arn:aws:iam::{self.id}:role{path}{name}"
+
+    def policy_arn(self, name: str, path: str = "/") -> str:
+        return f"arn:aws:iam::{self.id}:policy{path}{name}"
+
+    def assumed_role_arn(self, role: str, session: str) -> str:
+        return f"arn:aws:sts::{self.id}:assumed-role/{role}/{session}"
+
+    def key_arn_prefix(self, region: str = REGION) -> str:
+        return f"arn:aws:kms:{region}:{self.id}:key/"
+
+
+# The dev account (always present with --dev) and two extra ones for cross-account tests.
+DEV_ACCOUNT = Account(ACCOUNT_ID, ACCESS_KEY, SECRET_KEY)
+SECOND_ACCOUNT = Account(
+    "098765432109",
+    "AKIA0987654321ROOT01",
+    "rootsecret0987654321rootsecret0987654321",
+)
+THIRD_ACCOUNT = Account(
+    "444455556666",
+    "AKIA4444555566660001",
+    "thirdroot4444555566660001thirdroot444455",
+)
+
+
+def accounts_config_toml(accounts: Sequence[Account]) -> str:
+    """``[[accounts]]`` tables for ``kmsd serve --config``."""
+    parts = []
+    for a in accounts:
+        parts.append(
+            "[[accounts]]\n"
+            f'id = "{a.id}"\n'
+            f'root_access_key_id = "{a.root_access_key_id}"\n'
+            f'root_secret_access_key = "{a.root_secret_access_key}"\n'
+        )
+    return "\n".join(parts)
+
+
+def write_accounts_config(path: Path, accounts: Sequence[Account]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(accounts_config_toml(accounts))
+    return path
+
+
+def aws_client(
+    server: KmsdServer,
+    service: str,
+    credentials: Credentials | None = None,
+    *,
+    parameter_validation: bool = True,
+    region: str | None = None,
+) -> Any:
+    """A boto3 client of ``service`` (``iam``, ``sts``, ``kms``) for ``server`` signing as ``credentials``.
+
+    The default credentials are the dev account's root (test/test). IAM and STS sign with us-east-1.
+    """
+    creds = credentials if credentials is not None else DEV_ACCOUNT.root
+    if region is None:
+        region = IAM_STS_REGION if service in ("iam", "sts") else REGION
+    session = boto3.session.Session(
+        aws_access_key_id=creds.access_key,
+        aws_secret_access_key=creds.secret_key,
+        aws_session_token=creds.session_token,
+        region_name=region,
+    )
+    return session.client(
+        service,
+        endpoint_url=server.endpoint,
+        config=botocore.config.Config(
+            retries={"max_attempts": 1, "mode": "standard"},
+            parameter_validation=parameter_validation,
+            connect_timeout=5,
+            read_timeout=30,
+        ),
+    )
+
+
+def http_status(err: ClientError) -> int | None:
+    status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return int(status) if status is not None else None
+
+
+class IdentityCli(AwsCli):
+    """The AWS CLI with ``iam``, ``sts`` and ``kms`` all pointed at kmsd, signing as ``credentials``.
+
+    ``as_(credentials)`` gives the same CLI for another principal (a user's access key, a role
+    session's temporary credentials with their session token).
+    """
+
+    def __init__(self, server: KmsdServer, config_dir: Path, credentials: Credentials | None = None) -> None:
+        super().__init__(server, config_dir)
+        self.credentials = credentials if credentials is not None else DEV_ACCOUNT.root
+
+    def as_(self, credentials: Credentials) -> IdentityCli:
+        return IdentityCli(self.server, self.config_dir, credentials)
+
+    def env(self, with_endpoint_env: bool = True) -> dict[str, str]:
+        env = super().env(with_endpoint_env)
+        env.update(self.credentials.env())
+        if with_endpoint_env:
+            env["AWS_ENDPOINT_URL_IAM"] = self.server.endpoint
+            env["AWS_ENDPOINT_URL_STS"] = self.server.endpoint
+        return env

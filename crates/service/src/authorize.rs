@@ -9,6 +9,36 @@ use crate::{Kms, KmsError, RequestContext};
 use kmsd_model::EncryptionContext;
 use kmsd_policy::{AllowedPrincipalMatch, ContextMap, Request};
 
+/// The actions AWS KMS allows on a key of another account; everything else is refused.
+const CROSS_ACCOUNT_ACTIONS: &[&str] = &[
+    "kms:CreateGrant",
+    "kms:Decrypt",
+    "kms:DeriveSharedSecret",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:GenerateMac",
+    "kms:GetKeyRotationStatus",
+    "kms:GetPublicKey",
+    "kms:ListGrants",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:RetireGrant",
+    "kms:RevokeGrant",
+    "kms:Sign",
+    "kms:Verify",
+    "kms:VerifyMac",
+];
+
+fn refuse_early(caller_arn: &str, action: &str, key_arn: &str) -> KmsError {
+    KmsError::AccessDenied(format!(
+        "User: {caller_arn} is not authorized to perform: {action} on resource: {key_arn} because {action} is not allowed on a key of another account"
+    ))
+}
+
 /// The request-specific condition keys an operation adds.
 #[derive(Default)]
 pub(crate) struct RequestFacts<'a> {
@@ -28,7 +58,11 @@ impl Kms {
     ) -> Result<(), KmsError> {
         let caller = &ctx.principal;
         let arns = CallerArns::of(caller);
-        let own_root = caller.is_root() && caller.account == key.record.account;
+        let cross_account = caller.account != key.record.account;
+        if cross_account && !CROSS_ACCOUNT_ACTIONS.contains(&action) {
+            return Err(refuse_early(&arns.arn, action, &key.arn));
+        }
+        let own_root = caller.is_root() && !cross_account;
         // The account root under a key policy without conditions (the default policy) is the
         // common hot path: its answer cannot depend on condition keys, so build none.
         let needs_context = !own_root || key.policy.as_ref().is_some_and(|p| p.uses_context());
@@ -75,6 +109,17 @@ impl Kms {
             return Err(refuse("with an explicit deny in an identity-based policy"));
         }
         let identity_allows = evaluations.iter().any(|e| e.allow.is_some());
+        // Across accounts both sides must agree: the key policy (checked above) and the
+        // caller's own account's IAM policies (the root's are complete).
+        if cross_account {
+            return if caller.is_root() || identity_allows {
+                Ok(())
+            } else {
+                Err(refuse(&format!(
+                    "because no identity-based policy allows the {action} action"
+                )))
+            };
+        }
         if matched == AllowedPrincipalMatch::Principal || identity_allows {
             return Ok(());
         }

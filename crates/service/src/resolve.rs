@@ -74,15 +74,8 @@ impl Kms {
             .await?
             .filter(|k| k.record.account == account && k.record.region == self.region)
             .ok_or_else(|| self.key_not_found_arn(&self.key_arn(&account, key_id)))?;
-        if &account != caller {
-            // Cross-account use needs the key policy to trust the caller's account, and
-            // policies are not evaluated yet: refuse rather than allow by default.
-            return Err(KmsError::AccessDenied(format!(
-                "User: {} is not authorized to perform this operation on resource: {} because no resource-based policy allows it",
-                ctx.principal.arn(),
-                key.arn
-            )));
-        }
+        // A key of another account is returned; `authorize` decides whether its key policy and
+        // the caller's own IAM policies let the caller use it.
         Ok(key)
     }
 

@@ -481,3 +481,78 @@ async fn secret_access_keys_are_not_stored_in_clear() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_key_of_another_account_needs_its_key_policy_and_the_callers_iam_policy() {
+    let kmsd = two_accounts();
+    let other = kms_client(&kmsd, &creds(OTHER_ROOT_KEY, OTHER_ROOT_SECRET));
+    let shared_policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+            {{"Sid":"owner","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{OTHER_ACCOUNT}:root"}},"Action":"kms:*","Resource":"*"}},
+            {{"Sid":"partner","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::111122223333:root"}},"Action":["kms:Encrypt","kms:Decrypt","kms:DescribeKey"],"Resource":"*"}}]}}"#
+    );
+    let shared = ok(other.create_key().policy(shared_policy).send().await)
+        .key_metadata
+        .unwrap()
+        .arn
+        .unwrap();
+    let private = ok(other.create_key().send().await)
+        .key_metadata
+        .unwrap()
+        .arn
+        .unwrap();
+
+    let alice = user_with_policy(&kmsd, "alice", KMS_USER);
+    let kms = kms_client(&kmsd, &alice);
+    let blob = ok(kms
+        .encrypt()
+        .key_id(&shared)
+        .plaintext(b"x".to_vec().into())
+        .send()
+        .await)
+    .ciphertext_blob
+    .unwrap();
+    // Decrypt without a KeyId finds the other account's key from the blob.
+    let plain = ok(kms.decrypt().ciphertext_blob(blob).send().await)
+        .plaintext
+        .unwrap();
+    assert_eq!(plain.as_ref(), b"x");
+    // The default policy of the other key trusts only its own account.
+    let message = expect_error(
+        kms.encrypt()
+            .key_id(&private)
+            .plaintext(b"x".to_vec().into())
+            .send()
+            .await,
+        "AccessDeniedException",
+    );
+    assert!(
+        message.contains("no resource-based policy allows the kms:Encrypt action"),
+        "{message}"
+    );
+    // Management never crosses accounts.
+    let message = expect_error(
+        kms.disable_key().key_id(&shared).send().await,
+        "AccessDeniedException",
+    );
+    assert!(message.contains("kms:DisableKey"), "{message}");
+    // The key policy trusts the account, but bob's own IAM policies allow nothing.
+    let bob = user_with_policy(
+        &kmsd,
+        "bob",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}]}"#,
+    );
+    let message = expect_error(
+        kms_client(&kmsd, &bob)
+            .encrypt()
+            .key_id(&shared)
+            .plaintext(b"x".to_vec().into())
+            .send()
+            .await,
+        "AccessDeniedException",
+    );
+    assert!(
+        message.contains("no identity-based policy allows the kms:Encrypt action"),
+        "{message}"
+    );
+}

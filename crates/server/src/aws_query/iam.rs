@@ -213,13 +213,11 @@ pub(crate) async fn dispatch(
             x.element("Group", |x| group(x, &g));
         }
         "GetGroup" => {
-            let (g, members) = iam.get_group(ctx, required(p, "GroupName")?).await?;
+            let (g, members) = iam
+                .get_group(ctx, required(p, "GroupName")?, marker, max_items(p)?)
+                .await?;
             x.element("Group", |x| group(x, &g));
-            let l = Listing {
-                items: members,
-                marker: None,
-            };
-            listing(&mut x, "Users", &l, user);
+            listing(&mut x, "Users", &members, user);
         }
         "ListGroups" => {
             let l = iam

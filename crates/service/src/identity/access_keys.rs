@@ -84,6 +84,7 @@ impl Iam {
         // the insert (which would leave a key that outlives its user).
         let _write = self.writes.lock().await;
         let doc = self.user_doc(account, &user).await?;
+        let user = super::authority::display(&user, &doc.name).to_owned();
         self.authorize(
             ctx,
             "iam:CreateAccessKey",
@@ -138,6 +139,7 @@ impl Iam {
         let user = Self::key_owner(ctx, user_name)?;
         let account = &ctx.principal.account;
         let doc = self.user_doc(account, &user).await?;
+        let user = super::authority::display(&user, &doc.name).to_owned();
         self.authorize(
             ctx,
             "iam:ListAccessKeys",
@@ -164,6 +166,7 @@ impl Iam {
         let user = Self::key_owner(ctx, user_name)?;
         let account = &ctx.principal.account;
         let doc = self.user_doc(account, &user).await?;
+        let user = super::authority::display(&user, &doc.name).to_owned();
         self.authorize(
             ctx,
             "iam:UpdateAccessKey",
@@ -195,6 +198,7 @@ impl Iam {
         let user = Self::key_owner(ctx, user_name)?;
         let account = &ctx.principal.account;
         let doc = self.user_doc(account, &user).await?;
+        let user = super::authority::display(&user, &doc.name).to_owned();
         self.authorize(
             ctx,
             "iam:DeleteAccessKey",

@@ -12,6 +12,11 @@ use kmsd_store::{IamEntity, IamEntityKind};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+/// The stored display name, or the requested one for documents written before names were kept.
+pub(crate) fn display<'a>(requested: &'a str, stored: &'a str) -> &'a str {
+    if stored.is_empty() { requested } else { stored }
+}
+
 /// Which kind of identity an inline or attached policy belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdentityKind {
@@ -39,6 +44,19 @@ impl IdentityKind {
     }
 }
 
+/// The largest managed policy, in characters not counting whitespace (an IAM quota).
+pub(crate) const MANAGED_POLICY_MAX: usize = 6144;
+
+/// A policy's size as IAM's quotas count it: characters other than whitespace.
+pub(crate) fn policy_size(document: &str) -> usize {
+    document.chars().filter(|c| !c.is_whitespace()).count()
+}
+
+/// The store key of an IAM name: IAM names are unique regardless of case.
+pub(crate) fn name_key(name: &str) -> String {
+    name.to_ascii_lowercase()
+}
+
 fn corrupt(e: serde_json::Error) -> IamError {
     IamError::ServiceFailure(Box::new(e))
 }
@@ -50,7 +68,7 @@ impl Iam {
         kind: IamEntityKind,
         name: &str,
     ) -> Result<Option<T>, IamError> {
-        match self.store.entity(account, kind, name).await? {
+        match self.store.entity(account, kind, &name_key(name)).await? {
             Some(e) => Ok(Some(serde_json::from_str(&e.document).map_err(corrupt)?)),
             None => Ok(None),
         }
@@ -63,7 +81,16 @@ impl Iam {
     ) -> Result<Vec<(String, T)>, IamError> {
         let mut out = Vec::new();
         for e in self.store.entities(account, kind).await? {
-            out.push((e.name, serde_json::from_str(&e.document).map_err(corrupt)?));
+            let doc: serde_json::Value = serde_json::from_str(&e.document).map_err(corrupt)?;
+            let name = doc
+                .get("name")
+                .and_then(|n| n.as_str())
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned);
+            out.push((
+                name.unwrap_or(e.name),
+                serde_json::from_value(doc).map_err(corrupt)?,
+            ));
         }
         Ok(out)
     }
@@ -77,7 +104,7 @@ impl Iam {
         Ok(IamEntity {
             account: account.clone(),
             kind,
-            name: name.to_owned(),
+            name: name_key(name),
             document: serde_json::to_string(doc).map_err(corrupt)?,
         })
     }
@@ -126,8 +153,8 @@ impl Iam {
     ) -> Result<Option<RoleInfo>, IamError> {
         let doc: Option<RoleDoc> = self.load(account, IamEntityKind::Role, role_name).await?;
         Ok(doc.map(|d| RoleInfo {
-            arn: role_arn(account, &d.path, role_name),
-            name: role_name.to_owned(),
+            arn: role_arn(account, &d.path, display(role_name, &d.name)),
+            name: display(role_name, &d.name).to_owned(),
             path: d.path,
             role_id: d.role_id,
             created_at: Timestamp(d.created_at),
@@ -247,10 +274,10 @@ impl Iam {
 
     /// Parses an identity policy for storage.
     pub(crate) fn check_identity_policy(document: &str) -> Result<(), IamError> {
-        if document.len() > 6144 * 4 {
-            return Err(IamError::LimitExceeded(
-                "Cannot exceed quota for PolicySize: 6144".to_owned(),
-            ));
+        if policy_size(document) > MANAGED_POLICY_MAX {
+            return Err(IamError::LimitExceeded(format!(
+                "Cannot exceed quota for PolicySize: {MANAGED_POLICY_MAX}"
+            )));
         }
         PolicyDocument::parse(document, PolicyKind::Identity)
             .map(drop)

@@ -5,6 +5,10 @@ use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct UserDoc {
+    /// The name as created (the store key is its lower-case form: IAM names are unique
+    /// regardless of case).
+    #[serde(default)]
+    pub name: String,
     pub user_id: String,
     pub path: String,
     pub created_at: i64,
@@ -20,6 +24,10 @@ pub(crate) struct UserDoc {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct GroupDoc {
+    /// The name as created (the store key is its lower-case form: IAM names are unique
+    /// regardless of case).
+    #[serde(default)]
+    pub name: String,
     pub group_id: String,
     pub path: String,
     pub created_at: i64,
@@ -31,6 +39,10 @@ pub(crate) struct GroupDoc {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct RoleDoc {
+    /// The name as created (the store key is its lower-case form: IAM names are unique
+    /// regardless of case).
+    #[serde(default)]
+    pub name: String,
     pub role_id: String,
     pub path: String,
     pub created_at: i64,
@@ -53,6 +65,10 @@ pub(crate) struct PolicyVersionDoc {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct ManagedPolicyDoc {
+    /// The name as created (the store key is its lower-case form: IAM names are unique
+    /// regardless of case).
+    #[serde(default)]
+    pub name: String,
     pub policy_id: String,
     pub path: String,
     #[serde(default)]

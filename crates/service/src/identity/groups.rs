@@ -10,6 +10,7 @@ use kmsd_model::{AccountId, Timestamp};
 use kmsd_store::{IamEntityKind, StoreError};
 
 fn group_info(account: &AccountId, name: &str, doc: &GroupDoc) -> GroupInfo {
+    let name = super::authority::display(name, &doc.name);
     GroupInfo {
         name: name.to_owned(),
         path: doc.path.clone(),
@@ -33,6 +34,7 @@ impl Iam {
         self.authorize(ctx, "iam:CreateGroup", &group_arn(account, path, name))
             .await?;
         let doc = GroupDoc {
+            name: name.to_owned(),
             group_id: unique_id(&self.rng, "AGPA")?,
             path: path.to_owned(),
             created_at: self.clock.now().millis(),
@@ -58,7 +60,9 @@ impl Iam {
         &self,
         ctx: &RequestContext,
         name: &str,
-    ) -> Result<(GroupInfo, Vec<UserInfo>), IamError> {
+        marker: Option<&str>,
+        max_items: Option<usize>,
+    ) -> Result<(GroupInfo, Listing<UserInfo>), IamError> {
         check_name("groupName", name, 128)?;
         let account = &ctx.principal.account;
         let doc = self.group_doc(account, name).await?;
@@ -68,9 +72,10 @@ impl Iam {
             .load_all::<UserDoc>(account, IamEntityKind::User)
             .await?
             .iter()
-            .filter(|(_, u)| u.groups.iter().any(|g| g == name))
+            .filter(|(_, u)| u.groups.iter().any(|g| g.eq_ignore_ascii_case(name)))
             .map(|(n, u)| user_info(account, n, u))
             .collect();
+        let members = page(members, |u| &u.name, marker, max_items);
         Ok((group_info(account, name, &doc), members))
     }
 
@@ -109,7 +114,7 @@ impl Iam {
             .load_all::<UserDoc>(account, IamEntityKind::User)
             .await?
             .iter()
-            .any(|(_, u)| u.groups.iter().any(|g| g == name));
+            .any(|(_, u)| u.groups.iter().any(|g| g.eq_ignore_ascii_case(name)));
         if has_members {
             return Err(IamError::DeleteConflict(
                 "Cannot delete entity, must remove users from group first.".to_owned(),
@@ -126,7 +131,11 @@ impl Iam {
             ));
         }
         self.store
-            .delete_entity(account, IamEntityKind::Group, name)
+            .delete_entity(
+                account,
+                IamEntityKind::Group,
+                &super::authority::name_key(name),
+            )
             .await?;
         Ok(())
     }
@@ -169,11 +178,16 @@ impl Iam {
         self.authorize(ctx, action, &group_arn(account, &group_doc.path, group))
             .await?;
         let mut user_doc = self.user_doc(account, user).await?;
-        let member = user_doc.groups.iter().any(|g| g == group);
+        let member = user_doc
+            .groups
+            .iter()
+            .any(|g| g.eq_ignore_ascii_case(group));
         match (add, member) {
             (true, true) => return Ok(()),
-            (true, false) => user_doc.groups.push(group.to_owned()),
-            (false, true) => user_doc.groups.retain(|g| g != group),
+            (true, false) => user_doc
+                .groups
+                .push(super::authority::display(group, &group_doc.name).to_owned()),
+            (false, true) => user_doc.groups.retain(|g| !g.eq_ignore_ascii_case(group)),
             (false, false) => {
                 return Err(IamError::NoSuchEntity(format!(
                     "User {user} is not in group {group}."

@@ -75,6 +75,7 @@ fn policy_info(
     doc: &ManagedPolicyDoc,
     attachment_count: usize,
 ) -> ManagedPolicyInfo {
+    let name = super::authority::display(name, &doc.name);
     ManagedPolicyInfo {
         name: name.to_owned(),
         path: doc.path.clone(),
@@ -157,7 +158,24 @@ impl Iam {
         check_name("policyName", policy_name, 128)?;
         Self::check_identity_policy(document)?;
         let act = action("Put", kind, "Policy");
+        // IAM limits the total of an identity's inline policies.
+        let limit = match kind {
+            IdentityKind::User => 2048,
+            IdentityKind::Group => 5120,
+            IdentityKind::Role => 10_240,
+        };
+        let noun = kind.noun();
         let set = |inline: &mut BTreeMap<String, String>| {
+            let others: usize = inline
+                .iter()
+                .filter(|(n, _)| n.as_str() != policy_name)
+                .map(|(_, d)| super::authority::policy_size(d))
+                .sum();
+            if others + super::authority::policy_size(document) > limit {
+                return Err(IamError::LimitExceeded(format!(
+                    "Maximum policy size of {limit} bytes exceeded for {noun} {name}"
+                )));
+            }
             inline.insert(policy_name.to_owned(), document.to_owned());
             Ok(())
         };
@@ -295,6 +313,7 @@ impl Iam {
             .await?;
         let now = self.clock.now().millis();
         let doc = ManagedPolicyDoc {
+            name: name.to_owned(),
             policy_id: unique_id(&self.rng, "ANPA")?,
             path: path.to_owned(),
             description: description.map(str::to_owned),
@@ -407,7 +426,11 @@ impl Iam {
             ));
         }
         self.store
-            .delete_entity(account, IamEntityKind::Policy, &name)
+            .delete_entity(
+                account,
+                IamEntityKind::Policy,
+                &super::authority::name_key(&name),
+            )
             .await?;
         Ok(())
     }

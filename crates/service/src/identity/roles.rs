@@ -5,7 +5,7 @@ use super::names::{check_name, check_path, role_arn, unique_id};
 use super::{Iam, IamError, Listing, RoleInfo, page};
 use crate::RequestContext;
 use kmsd_model::{AccountId, Timestamp};
-use kmsd_policy::{PolicyDocument, PolicyKind};
+use kmsd_policy::{PolicyDocument, PolicyKind, PrincipalElement, PrincipalEntry};
 use kmsd_store::{IamEntityKind, StoreError};
 
 #[derive(Debug, Clone)]
@@ -19,6 +19,7 @@ pub struct CreateRoleRequest {
 }
 
 fn role_info(account: &AccountId, name: &str, doc: &RoleDoc) -> RoleInfo {
+    let name = super::authority::display(name, &doc.name);
     RoleInfo {
         name: name.to_owned(),
         path: doc.path.clone(),
@@ -32,10 +33,69 @@ fn role_info(account: &AccountId, name: &str, doc: &RoleDoc) -> RoleInfo {
 }
 
 /// A trust policy is a resource policy naming who may assume the role.
-fn check_trust_policy(document: &str) -> Result<(), IamError> {
-    PolicyDocument::parse(document, PolicyKind::Resource)
-        .map(drop)
-        .map_err(|e| IamError::MalformedPolicyDocument(e.message().to_owned()))
+fn check_trust_policy(document: &str) -> Result<PolicyDocument, IamError> {
+    let malformed = |m: String| IamError::MalformedPolicyDocument(m);
+    let parsed = PolicyDocument::parse(document, PolicyKind::Resource)
+        .map_err(|e| malformed(e.message().to_owned()))?;
+    // A trust policy's resource is the role itself: naming one is an error.
+    let raw: serde_json::Value =
+        serde_json::from_str(document).map_err(|e| malformed(e.to_string()))?;
+    let statements = match raw.get("Statement") {
+        Some(serde_json::Value::Array(list)) => list.clone(),
+        Some(one) => vec![one.clone()],
+        None => Vec::new(),
+    };
+    for field in ["Resource", "NotResource"] {
+        if statements.iter().any(|s| s.get(field).is_some()) {
+            return Err(malformed(format!("Has prohibited field {field}")));
+        }
+    }
+    Ok(parsed)
+}
+
+impl Iam {
+    /// Every user or role a trust policy names must exist, as IAM checks.
+    async fn check_trust_principals(&self, policy: &PolicyDocument) -> Result<(), IamError> {
+        for statement in policy.statements() {
+            let entries = match statement.principal() {
+                Some(PrincipalElement::Principal(e) | PrincipalElement::NotPrincipal(e)) => e,
+                None => continue,
+            };
+            for entry in entries {
+                let PrincipalEntry::Arn(arn) = entry else {
+                    continue;
+                };
+                let Some(rest) = arn.strip_prefix("arn:aws:iam::") else {
+                    continue;
+                };
+                let Some((account, resource)) = rest.split_once(':') else {
+                    continue;
+                };
+                let (kind, path_and_name) = if let Some(r) = resource.strip_prefix("user/") {
+                    (IamEntityKind::User, r)
+                } else if let Some(r) = resource.strip_prefix("role/") {
+                    (IamEntityKind::Role, r)
+                } else {
+                    continue;
+                };
+                let name = path_and_name.rsplit('/').next().unwrap_or_default();
+                let exists = match account.parse::<AccountId>() {
+                    Ok(a) => self
+                        .store
+                        .entity(&a, kind, &super::authority::name_key(name))
+                        .await?
+                        .is_some(),
+                    Err(_) => false,
+                };
+                if !exists {
+                    return Err(IamError::MalformedPolicyDocument(format!(
+                        "Invalid principal in policy: \"AWS\":\"{arn}\""
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Iam {
@@ -60,11 +120,13 @@ impl Iam {
                     "1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 1000".to_owned(),
                 ));
         }
-        check_trust_policy(&req.assume_role_policy_document)?;
+        let trust = check_trust_policy(&req.assume_role_policy_document)?;
+        self.check_trust_principals(&trust).await?;
         let account = &ctx.principal.account;
         self.authorize(ctx, "iam:CreateRole", &role_arn(account, path, &req.name))
             .await?;
         let doc = RoleDoc {
+            name: req.name.clone(),
             role_id: unique_id(&self.rng, "AROA")?,
             path: path.to_owned(),
             created_at: self.clock.now().millis(),
@@ -145,7 +207,11 @@ impl Iam {
             ));
         }
         self.store
-            .delete_entity(account, IamEntityKind::Role, name)
+            .delete_entity(
+                account,
+                IamEntityKind::Role,
+                &super::authority::name_key(name),
+            )
             .await?;
         Ok(())
     }
@@ -157,7 +223,8 @@ impl Iam {
         document: &str,
     ) -> Result<(), IamError> {
         check_name("roleName", name, 64)?;
-        check_trust_policy(document)?;
+        let trust = check_trust_policy(document)?;
+        self.check_trust_principals(&trust).await?;
         let account = &ctx.principal.account;
         let _write = self.writes.lock().await;
         let mut doc = self.role_doc(account, name).await?;

@@ -8,6 +8,7 @@ use kmsd_model::{AccountId, PrincipalKind, Timestamp};
 use kmsd_store::{IamEntityKind, StoreError};
 
 pub(crate) fn user_info(account: &AccountId, name: &str, doc: &UserDoc) -> UserInfo {
+    let name = super::authority::display(name, &doc.name);
     UserInfo {
         name: name.to_owned(),
         path: doc.path.clone(),
@@ -31,6 +32,7 @@ impl Iam {
         self.authorize(ctx, "iam:CreateUser", &user_arn(account, path, name))
             .await?;
         let doc = UserDoc {
+            name: name.to_owned(),
             user_id: unique_id(&self.rng, "AIDA")?,
             path: path.to_owned(),
             created_at: self.clock.now().millis(),
@@ -117,6 +119,7 @@ impl Iam {
         let doc = self.user_doc(account, name).await?;
         self.authorize(ctx, "iam:DeleteUser", &user_arn(account, &doc.path, name))
             .await?;
+        let name = super::authority::display(name, &doc.name);
         if !self.store.access_keys_of(account, name).await?.is_empty() {
             return Err(IamError::DeleteConflict(
                 "Cannot delete entity, must delete access keys first.".to_owned(),
@@ -138,7 +141,11 @@ impl Iam {
             ));
         }
         self.store
-            .delete_entity(account, IamEntityKind::User, name)
+            .delete_entity(
+                account,
+                IamEntityKind::User,
+                &super::authority::name_key(name),
+            )
             .await?;
         self.forget_access_keys_of(account, name);
         Ok(())

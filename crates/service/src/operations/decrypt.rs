@@ -78,16 +78,14 @@ impl Kms {
                 }
                 key
             }
-            None => {
-                let reference = KeyReference::Id(header.key_id);
-                match self.resolve(ctx, &reference, Aliases::Refused).await {
-                    Ok(key) => key,
-                    // The blob is not authenticated yet: a key id that names nothing is a bad
-                    // ciphertext, not a missing key.
-                    Err(KmsError::NotFound(_)) => return Err(KmsError::InvalidCiphertext),
-                    Err(e) => return Err(e),
-                }
-            }
+            // The blob names its key, in whichever account it lives; `authorize` decides. The
+            // blob is not authenticated yet: a key id that names nothing is a bad ciphertext,
+            // not a missing key.
+            None => self
+                .key_by_id(header.key_id)
+                .await?
+                .filter(|k| k.record.region == self.region)
+                .ok_or(KmsError::InvalidCiphertext)?,
         };
         let alias = expected.and_then(crate::authorize::alias_of);
         let algorithm_name = algorithm.unwrap_or(EncryptionAlgorithm::SymmetricDefault);
