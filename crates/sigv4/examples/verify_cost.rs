@@ -23,7 +23,10 @@ fn sha256_hex(data: &[u8]) -> String {
 }
 
 fn main() {
-    let iterations: u32 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(200_000);
+    let iterations: u32 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(200_000);
     let now = 1_795_425_308;
     let amz_date = epoch_to_wire_date(now);
     let date = &amz_date[..8];
@@ -35,7 +38,13 @@ fn main() {
         ("x-amz-target", b"TrentService.Encrypt"),
         ("user-agent", b"aws-sdk-rust/1.0 os/linux lang/rust"),
     ];
-    let req = RequestParts { method: "POST", path: "/", query: "", headers: &headers, body };
+    let req = RequestParts {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers: &headers,
+        body,
+    };
     let key = derive_signing_key(b"test", date, "us-east-1", "kms");
     let signed = "content-type;host;x-amz-date;x-amz-target";
     let unsigned = Authorization {
