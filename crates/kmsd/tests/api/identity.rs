@@ -556,3 +556,41 @@ async fn a_key_of_another_account_needs_its_key_policy_and_the_callers_iam_polic
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn a_caller_without_permission_cannot_tell_whether_an_entity_exists() {
+    let kmsd = Kmsd::start();
+    let alice = user_with_policy(&kmsd, "alice", KMS_USER);
+    ok_query(
+        &kmsd,
+        "iam",
+        &root(),
+        &[("Action", "CreateUser"), ("UserName", "bob")],
+    );
+    for name in ["bob", "nobody"] {
+        for action in ["GetUser", "DeleteUser", "ListUserPolicies"] {
+            let (status, body) = query(
+                &kmsd,
+                "iam",
+                &alice,
+                &[("Action", action), ("UserName", name)],
+            );
+            assert_eq!(
+                (status, xml(&body, "Code")),
+                (403, "AccessDenied".to_owned()),
+                "{action} {name}: {body}"
+            );
+        }
+    }
+    let (status, body) = query(
+        &kmsd,
+        "iam",
+        &root(),
+        &[("Action", "GetUser"), ("UserName", "nobody")],
+    );
+    assert_eq!(
+        (status, xml(&body, "Code")),
+        (404, "NoSuchEntity".to_owned()),
+        "{body}"
+    );
+}

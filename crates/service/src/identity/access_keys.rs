@@ -2,7 +2,6 @@
 //! makes on every request signed with an IAM user's key.
 
 use super::documents::UserDoc;
-use super::names::user_arn;
 use super::{Iam, IamError, Listing, MAX_ACCESS_KEYS_PER_USER, page};
 use crate::RequestContext;
 use kmsd_model::{AccountId, Principal, PrincipalKind, Timestamp};
@@ -83,14 +82,10 @@ impl Iam {
         // Under the write lock, so DeleteUser cannot remove the user between this check and
         // the insert (which would leave a key that outlives its user).
         let _write = self.writes.lock().await;
-        let doc = self.user_doc(account, &user).await?;
+        let doc = self
+            .authorized_user(ctx, &user, "iam:CreateAccessKey")
+            .await?;
         let user = super::authority::display(&user, &doc.name).to_owned();
-        self.authorize(
-            ctx,
-            "iam:CreateAccessKey",
-            &user_arn(account, &doc.path, &user),
-        )
-        .await?;
         let access_key_id = format!(
             "AKIA{}",
             random_from(&self.rng, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)?
@@ -138,14 +133,10 @@ impl Iam {
     ) -> Result<Listing<AccessKeyInfo>, IamError> {
         let user = Self::key_owner(ctx, user_name)?;
         let account = &ctx.principal.account;
-        let doc = self.user_doc(account, &user).await?;
+        let doc = self
+            .authorized_user(ctx, &user, "iam:ListAccessKeys")
+            .await?;
         let user = super::authority::display(&user, &doc.name).to_owned();
-        self.authorize(
-            ctx,
-            "iam:ListAccessKeys",
-            &user_arn(account, &doc.path, &user),
-        )
-        .await?;
         let keys: Vec<AccessKeyInfo> = self
             .store
             .access_keys_of(account, &user)
@@ -165,14 +156,10 @@ impl Iam {
     ) -> Result<(), IamError> {
         let user = Self::key_owner(ctx, user_name)?;
         let account = &ctx.principal.account;
-        let doc = self.user_doc(account, &user).await?;
+        let doc = self
+            .authorized_user(ctx, &user, "iam:UpdateAccessKey")
+            .await?;
         let user = super::authority::display(&user, &doc.name).to_owned();
-        self.authorize(
-            ctx,
-            "iam:UpdateAccessKey",
-            &user_arn(account, &doc.path, &user),
-        )
-        .await?;
         match self
             .store
             .set_access_key_active(account, &user, access_key_id, active)
@@ -197,14 +184,10 @@ impl Iam {
     ) -> Result<(), IamError> {
         let user = Self::key_owner(ctx, user_name)?;
         let account = &ctx.principal.account;
-        let doc = self.user_doc(account, &user).await?;
+        let doc = self
+            .authorized_user(ctx, &user, "iam:DeleteAccessKey")
+            .await?;
         let user = super::authority::display(&user, &doc.name).to_owned();
-        self.authorize(
-            ctx,
-            "iam:DeleteAccessKey",
-            &user_arn(account, &doc.path, &user),
-        )
-        .await?;
         match self
             .store
             .delete_access_key(account, &user, access_key_id)

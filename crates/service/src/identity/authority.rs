@@ -133,16 +133,56 @@ impl Iam {
             })
     }
 
-    pub(crate) async fn role_doc(
+    /// Authorizes `action` on a user, then loads it: a caller without permission learns
+    /// nothing about whether the user exists (its ARN is taken with path `/` when it doesn't).
+    pub(crate) async fn authorized_user(
         &self,
-        account: &AccountId,
+        ctx: &RequestContext,
         name: &str,
+        action: &str,
+    ) -> Result<UserDoc, IamError> {
+        let account = &ctx.principal.account;
+        let doc: Option<UserDoc> = self.load(account, IamEntityKind::User, name).await?;
+        let path = doc.as_ref().map_or("/", |d| d.path.as_str());
+        self.authorize(ctx, action, &super::names::user_arn(account, path, name))
+            .await?;
+        doc.ok_or_else(|| {
+            IamError::NoSuchEntity(format!("The user with name {name} cannot be found."))
+        })
+    }
+
+    /// [`Iam::authorized_user`] for groups.
+    pub(crate) async fn authorized_group(
+        &self,
+        ctx: &RequestContext,
+        name: &str,
+        action: &str,
+    ) -> Result<GroupDoc, IamError> {
+        let account = &ctx.principal.account;
+        let doc: Option<GroupDoc> = self.load(account, IamEntityKind::Group, name).await?;
+        let path = doc.as_ref().map_or("/", |d| d.path.as_str());
+        self.authorize(ctx, action, &super::names::group_arn(account, path, name))
+            .await?;
+        doc.ok_or_else(|| {
+            IamError::NoSuchEntity(format!("The group with name {name} cannot be found."))
+        })
+    }
+
+    /// [`Iam::authorized_user`] for roles.
+    pub(crate) async fn authorized_role(
+        &self,
+        ctx: &RequestContext,
+        name: &str,
+        action: &str,
     ) -> Result<RoleDoc, IamError> {
-        self.load(account, IamEntityKind::Role, name)
-            .await?
-            .ok_or_else(|| {
-                IamError::NoSuchEntity(format!("The role with name {name} cannot be found."))
-            })
+        let account = &ctx.principal.account;
+        let doc: Option<RoleDoc> = self.load(account, IamEntityKind::Role, name).await?;
+        let path = doc.as_ref().map_or("/", |d| d.path.as_str());
+        self.authorize(ctx, action, &role_arn(account, path, name))
+            .await?;
+        doc.ok_or_else(|| {
+            IamError::NoSuchEntity(format!("The role with name {name} cannot be found."))
+        })
     }
 
     /// A role, for STS.

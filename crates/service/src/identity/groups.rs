@@ -2,7 +2,7 @@
 //! ListGroupsForUser. Membership is kept on the user's document.
 
 use super::documents::{GroupDoc, UserDoc};
-use super::names::{check_name, check_path, group_arn, unique_id, user_arn};
+use super::names::{check_name, check_path, group_arn, unique_id};
 use super::users::user_info;
 use super::{GroupInfo, Iam, IamError, Listing, UserInfo, page};
 use crate::RequestContext;
@@ -65,9 +65,7 @@ impl Iam {
     ) -> Result<(GroupInfo, Listing<UserInfo>), IamError> {
         check_name("groupName", name, 128)?;
         let account = &ctx.principal.account;
-        let doc = self.group_doc(account, name).await?;
-        self.authorize(ctx, "iam:GetGroup", &group_arn(account, &doc.path, name))
-            .await?;
+        let doc = self.authorized_group(ctx, name, "iam:GetGroup").await?;
         let members = self
             .load_all::<UserDoc>(account, IamEntityKind::User)
             .await?
@@ -107,9 +105,7 @@ impl Iam {
         check_name("groupName", name, 128)?;
         let account = &ctx.principal.account;
         let _write = self.writes.lock().await;
-        let doc = self.group_doc(account, name).await?;
-        self.authorize(ctx, "iam:DeleteGroup", &group_arn(account, &doc.path, name))
-            .await?;
+        let doc = self.authorized_group(ctx, name, "iam:DeleteGroup").await?;
         let has_members = self
             .load_all::<UserDoc>(account, IamEntityKind::User)
             .await?
@@ -209,13 +205,9 @@ impl Iam {
     ) -> Result<Listing<GroupInfo>, IamError> {
         check_name("userName", user, 64)?;
         let account = &ctx.principal.account;
-        let user_doc = self.user_doc(account, user).await?;
-        self.authorize(
-            ctx,
-            "iam:ListGroupsForUser",
-            &user_arn(account, &user_doc.path, user),
-        )
-        .await?;
+        let user_doc = self
+            .authorized_user(ctx, user, "iam:ListGroupsForUser")
+            .await?;
         let mut groups = Vec::new();
         for name in &user_doc.groups {
             if let Some(doc) = self

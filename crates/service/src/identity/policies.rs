@@ -90,25 +90,31 @@ fn policy_info(
 }
 
 impl Iam {
+    /// Authorizes `action` on an identity, then loads it, so a caller without permission
+    /// learns nothing about whether it exists (path `/` in the ARN when it doesn't).
     async fn holder<T: PolicyHolder>(
         &self,
+        ctx: &RequestContext,
         kind: IdentityKind,
-        account: &AccountId,
         name: &str,
+        action: &str,
     ) -> Result<T, IamError> {
         check_name(
             member(kind),
             name,
             if kind == IdentityKind::Group { 128 } else { 64 },
         )?;
-        self.load::<T>(account, kind.entity_kind(), name)
-            .await?
-            .ok_or_else(|| {
-                IamError::NoSuchEntity(format!(
-                    "The {} with name {name} cannot be found.",
-                    kind.noun()
-                ))
-            })
+        let account = &ctx.principal.account;
+        let doc = self.load::<T>(account, kind.entity_kind(), name).await?;
+        let path = doc.as_ref().map_or("/", |d| d.path());
+        self.authorize(ctx, action, &identity_arn(kind, account, path, name))
+            .await?;
+        doc.ok_or_else(|| {
+            IamError::NoSuchEntity(format!(
+                "The {} with name {name} cannot be found.",
+                kind.noun()
+            ))
+        })
     }
 
     /// Loads an identity's document, authorizes, lets `change` edit it, and saves it.
@@ -122,9 +128,7 @@ impl Iam {
     ) -> Result<(), IamError> {
         let account = &ctx.principal.account;
         let _write = self.writes.lock().await;
-        let mut doc: T = self.holder(kind, account, name).await?;
-        self.authorize(ctx, action, &identity_arn(kind, account, doc.path(), name))
-            .await?;
+        let mut doc: T = self.holder(ctx, kind, name, action).await?;
         change(&mut doc)?;
         self.store
             .update_entities(&[Self::entity(account, kind.entity_kind(), name, &doc)?])
@@ -140,11 +144,7 @@ impl Iam {
         name: &str,
         action: &str,
     ) -> Result<T, IamError> {
-        let account = &ctx.principal.account;
-        let doc: T = self.holder(kind, account, name).await?;
-        self.authorize(ctx, action, &identity_arn(kind, account, doc.path(), name))
-            .await?;
-        Ok(doc)
+        self.holder(ctx, kind, name, action).await
     }
 
     pub async fn put_inline_policy(

@@ -159,9 +159,7 @@ impl Iam {
     pub async fn get_role(&self, ctx: &RequestContext, name: &str) -> Result<RoleInfo, IamError> {
         check_name("roleName", name, 64)?;
         let account = &ctx.principal.account;
-        let doc = self.role_doc(account, name).await?;
-        self.authorize(ctx, "iam:GetRole", &role_arn(account, &doc.path, name))
-            .await?;
+        let doc = self.authorized_role(ctx, name, "iam:GetRole").await?;
         Ok(role_info(account, name, &doc))
     }
 
@@ -193,9 +191,7 @@ impl Iam {
         check_name("roleName", name, 64)?;
         let account = &ctx.principal.account;
         let _write = self.writes.lock().await;
-        let doc = self.role_doc(account, name).await?;
-        self.authorize(ctx, "iam:DeleteRole", &role_arn(account, &doc.path, name))
-            .await?;
+        let doc = self.authorized_role(ctx, name, "iam:DeleteRole").await?;
         if !doc.inline_policies.is_empty() {
             return Err(IamError::DeleteConflict(
                 "Cannot delete entity, must delete policies first.".to_owned(),
@@ -227,13 +223,9 @@ impl Iam {
         self.check_trust_principals(&trust).await?;
         let account = &ctx.principal.account;
         let _write = self.writes.lock().await;
-        let mut doc = self.role_doc(account, name).await?;
-        self.authorize(
-            ctx,
-            "iam:UpdateAssumeRolePolicy",
-            &role_arn(account, &doc.path, name),
-        )
-        .await?;
+        let mut doc = self
+            .authorized_role(ctx, name, "iam:UpdateAssumeRolePolicy")
+            .await?;
         doc.assume_role_policy_document = document.to_owned();
         self.store
             .update_entities(&[Self::entity(account, IamEntityKind::Role, name, &doc)?])

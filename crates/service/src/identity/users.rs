@@ -81,9 +81,7 @@ impl Iam {
             }
         };
         check_name("userName", &name, 64)?;
-        let doc = self.user_doc(account, &name).await?;
-        self.authorize(ctx, "iam:GetUser", &user_arn(account, &doc.path, &name))
-            .await?;
+        let doc = self.authorized_user(ctx, &name, "iam:GetUser").await?;
         Ok(user_info(account, &name, &doc))
     }
 
@@ -116,9 +114,7 @@ impl Iam {
         check_name("userName", name, 64)?;
         let account = &ctx.principal.account;
         let _write = self.writes.lock().await;
-        let doc = self.user_doc(account, name).await?;
-        self.authorize(ctx, "iam:DeleteUser", &user_arn(account, &doc.path, name))
-            .await?;
+        let doc = self.authorized_user(ctx, name, "iam:DeleteUser").await?;
         let name = super::authority::display(name, &doc.name);
         if !self.store.access_keys_of(account, name).await?.is_empty() {
             return Err(IamError::DeleteConflict(
