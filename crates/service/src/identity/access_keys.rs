@@ -81,7 +81,7 @@ impl Iam {
         let account = &ctx.principal.account;
         // Under the write lock, so DeleteUser cannot remove the user between this check and
         // the insert (which would leave a key that outlives its user).
-        let _write = self.writes.lock().await;
+        let _write = self.write_lock().await;
         let doc = self
             .authorized_user(ctx, &user, "iam:CreateAccessKey")
             .await?;

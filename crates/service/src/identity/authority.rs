@@ -11,6 +11,8 @@ use kmsd_policy::{PolicyDocument, PolicyKind, Request};
 use kmsd_store::{IamEntity, IamEntityKind};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 /// The stored display name, or the requested one for documents written before names were kept.
 pub(crate) fn display<'a>(requested: &'a str, stored: &'a str) -> &'a str {
@@ -208,6 +210,30 @@ impl Iam {
     /// attached policies and those of its groups; for a role session the role's. The root has
     /// none (its permissions in its account are complete).
     pub async fn identity_policies(
+        &self,
+        principal: &Principal,
+    ) -> Result<Arc<Vec<PolicyDocument>>, IamError> {
+        if principal.is_root() {
+            return Ok(Arc::new(Vec::new()));
+        }
+        let key = principal.arn();
+        if let Some(hit) = self.policies.read().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(hit);
+        }
+        let epoch = self.policies_epoch.load(Ordering::Acquire);
+        let loaded = Arc::new(self.load_identity_policies(principal).await?);
+        if let Ok(mut cache) = self.policies.write()
+            && self.policies_epoch.load(Ordering::Acquire) == epoch
+        {
+            if cache.len() >= 100_000 {
+                cache.clear();
+            }
+            cache.insert(key, loaded.clone());
+        }
+        Ok(loaded)
+    }
+
+    async fn load_identity_policies(
         &self,
         principal: &Principal,
     ) -> Result<Vec<PolicyDocument>, IamError> {

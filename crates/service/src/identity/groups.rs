@@ -41,7 +41,7 @@ impl Iam {
             inline_policies: Default::default(),
             attached: Vec::new(),
         };
-        let _write = self.writes.lock().await;
+        let _write = self.write_lock().await;
         match self
             .store
             .insert_entity(&Self::entity(account, IamEntityKind::Group, name, &doc)?)
@@ -104,7 +104,7 @@ impl Iam {
     pub async fn delete_group(&self, ctx: &RequestContext, name: &str) -> Result<(), IamError> {
         check_name("groupName", name, 128)?;
         let account = &ctx.principal.account;
-        let _write = self.writes.lock().await;
+        let _write = self.write_lock().await;
         let doc = self.authorized_group(ctx, name, "iam:DeleteGroup").await?;
         let has_members = self
             .load_all::<UserDoc>(account, IamEntityKind::User)
@@ -164,7 +164,7 @@ impl Iam {
         check_name("groupName", group, 128)?;
         check_name("userName", user, 64)?;
         let account = &ctx.principal.account;
-        let _write = self.writes.lock().await;
+        let _write = self.write_lock().await;
         let group_doc = self.group_doc(account, group).await?;
         let action = if add {
             "iam:AddUserToGroup"

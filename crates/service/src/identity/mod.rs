@@ -124,6 +124,40 @@ pub struct Iam {
     access_keys: RwLock<HashMap<String, Arc<access_keys::CachedAccessKey>>>,
     /// Bumped on every invalidation, so a look-up that raced one does not cache stale state.
     access_key_epoch: AtomicU64,
+    /// Principal ARN → its parsed identity policies, for the KMS hot path. Emptied whenever an
+    /// IAM write finishes (they are rare); `policies_epoch` stops a racing load re-caching.
+    policies: RwLock<HashMap<String, Arc<Vec<kmsd_policy::PolicyDocument>>>>,
+    policies_epoch: AtomicU64,
+}
+
+/// Holds the IAM write lock; when dropped (after the write is durable) the cached identity
+/// policies are forgotten.
+pub(crate) struct WriteGuard<'a> {
+    _lock: tokio::sync::MutexGuard<'a, ()>,
+    iam: &'a Iam,
+}
+
+impl Drop for WriteGuard<'_> {
+    fn drop(&mut self) {
+        self.iam.forget_identity_policies();
+    }
+}
+
+impl Iam {
+    pub(crate) async fn write_lock(&self) -> WriteGuard<'_> {
+        WriteGuard {
+            _lock: self.writes.lock().await,
+            iam: self,
+        }
+    }
+
+    fn forget_identity_policies(&self) {
+        if let Ok(mut cache) = self.policies.write() {
+            self.policies_epoch
+                .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+            cache.clear();
+        }
+    }
 }
 
 impl Iam {
@@ -140,6 +174,8 @@ impl Iam {
             writes: tokio::sync::Mutex::new(()),
             access_keys: RwLock::new(HashMap::new()),
             access_key_epoch: AtomicU64::new(0),
+            policies: RwLock::new(HashMap::new()),
+            policies_epoch: AtomicU64::new(0),
         }
     }
 }

@@ -127,7 +127,7 @@ impl Iam {
         change: impl FnOnce(&mut T) -> Result<(), IamError>,
     ) -> Result<(), IamError> {
         let account = &ctx.principal.account;
-        let _write = self.writes.lock().await;
+        let _write = self.write_lock().await;
         let mut doc: T = self.holder(ctx, kind, name, action).await?;
         change(&mut doc)?;
         self.store
@@ -326,7 +326,7 @@ impl Iam {
                 created_at: now,
             }],
         };
-        let _write = self.writes.lock().await;
+        let _write = self.write_lock().await;
         match self
             .store
             .insert_entity(&Self::entity(account, IamEntityKind::Policy, name, &doc)?)
@@ -417,7 +417,7 @@ impl Iam {
 
     pub async fn delete_policy(&self, ctx: &RequestContext, arn: &str) -> Result<(), IamError> {
         let account = &ctx.principal.account;
-        let _write = self.writes.lock().await;
+        let _write = self.write_lock().await;
         let (name, _) = self.policy_doc(account, arn).await?;
         self.authorize(ctx, "iam:DeletePolicy", arn).await?;
         if self.attachment_count(account, arn).await? > 0 {

@@ -136,7 +136,7 @@ impl Iam {
             inline_policies: Default::default(),
             attached: Vec::new(),
         };
-        let _write = self.writes.lock().await;
+        let _write = self.write_lock().await;
         match self
             .store
             .insert_entity(&Self::entity(
@@ -190,7 +190,7 @@ impl Iam {
     pub async fn delete_role(&self, ctx: &RequestContext, name: &str) -> Result<(), IamError> {
         check_name("roleName", name, 64)?;
         let account = &ctx.principal.account;
-        let _write = self.writes.lock().await;
+        let _write = self.write_lock().await;
         let doc = self.authorized_role(ctx, name, "iam:DeleteRole").await?;
         if !doc.inline_policies.is_empty() {
             return Err(IamError::DeleteConflict(
@@ -222,7 +222,7 @@ impl Iam {
         let trust = check_trust_policy(document)?;
         self.check_trust_principals(&trust).await?;
         let account = &ctx.principal.account;
-        let _write = self.writes.lock().await;
+        let _write = self.write_lock().await;
         let mut doc = self
             .authorized_role(ctx, name, "iam:UpdateAssumeRolePolicy")
             .await?;

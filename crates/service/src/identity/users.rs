@@ -40,7 +40,7 @@ impl Iam {
             inline_policies: Default::default(),
             attached: Vec::new(),
         };
-        let _write = self.writes.lock().await;
+        let _write = self.write_lock().await;
         match self
             .store
             .insert_entity(&Self::entity(account, IamEntityKind::User, name, &doc)?)
@@ -113,7 +113,7 @@ impl Iam {
     pub async fn delete_user(&self, ctx: &RequestContext, name: &str) -> Result<(), IamError> {
         check_name("userName", name, 64)?;
         let account = &ctx.principal.account;
-        let _write = self.writes.lock().await;
+        let _write = self.write_lock().await;
         let doc = self.authorized_user(ctx, name, "iam:DeleteUser").await?;
         let name = super::authority::display(name, &doc.name);
         if !self.store.access_keys_of(account, name).await?.is_empty() {
