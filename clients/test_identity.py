@@ -736,3 +736,32 @@ def test_managed_policy_of_another_account_cannot_be_attached(iam: Any, iam2: An
     assert iam2.list_attached_user_policies(UserName=theirs)["AttachedPolicies"] == []
     expect("NoSuchEntity", 404, iam2.get_policy, PolicyArn=arn)
     assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 0
+
+
+def test_key_policy_trusting_another_account_delegates_to_its_iam(server: KmsdServer, iam: Any) -> None:
+    """AWS's cross-account pattern: 098765432109's key policy trusts 111122223333, whose IAM then decides."""
+    kms2 = aws_client(server, "kms", SECOND.root)
+    key = kms2.create_key(Description="shared with 111122223333")["KeyMetadata"]
+    key_policy = policy(
+        {"Sid": "Owner", "Effect": "Allow", "Principal": {"AWS": SECOND.root_arn}, "Action": "kms:*", "Resource": "*"},
+        {
+            "Sid": "Partner",
+            "Effect": "Allow",
+            "Principal": {"AWS": DEV.root_arn},
+            "Action": ["kms:Encrypt", "kms:Decrypt"],
+            "Resource": "*",
+        },
+    )
+    kms2.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=json.dumps(key_policy))
+    allowed_user, allowed = new_user_creds(iam, "partner", allow(["kms:Encrypt", "kms:Decrypt"], key["Arn"]))
+    _other_user, other = new_user_creds(iam, "bystander")
+
+    kms = aws_client(server, "kms", allowed)
+    blob = kms.encrypt(KeyId=key["Arn"], Plaintext=b"shared")["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=blob, KeyId=key["Arn"])["Plaintext"] == b"shared"
+    assert kms2.decrypt(CiphertextBlob=blob)["Plaintext"] == b"shared"
+    # The key policy does not cover DisableKey; the identity policy alone is not enough across accounts.
+    err = expect("AccessDeniedException", 400, kms.disable_key, KeyId=key["Arn"])
+    assert allowed_user["Arn"] in message(err) and "kms:DisableKey" in message(err), message(err)
+    # Trusted account, but this user's own policies allow nothing.
+    expect("AccessDeniedException", 400, aws_client(server, "kms", other).encrypt, KeyId=key["Arn"], Plaintext=b"x")
