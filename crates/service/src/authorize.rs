@@ -4,6 +4,7 @@
 //! policies alone. Grants join here with the grants issue.
 
 use crate::caller::{CallerArns, global_context};
+use crate::identity::IdentityVerdict;
 use crate::key_cache::CachedKey;
 use crate::{Kms, KmsError, RequestContext};
 use kmsd_model::EncryptionContext;
@@ -98,29 +99,23 @@ impl Kms {
             // The root's identity permissions are complete in its own account.
             return Ok(());
         }
-        let identity = self
+        let verdict = self
             .iam
-            .identity_policies(caller)
-            .await
-            .map_err(KmsError::from)?;
-        let request = Request::new(arns.policy_principal(), action, &key.arn, &context);
-        let evaluations: Vec<_> = identity.iter().map(|p| p.evaluate(&request)).collect();
-        if evaluations.iter().any(|e| e.explicit_deny) {
+            .identity_verdict(caller, action, &key.arn, &context)
+            .await?;
+        if verdict == IdentityVerdict::ExplicitDeny {
             return Err(refuse("with an explicit deny in an identity-based policy"));
         }
-        let identity_allows = evaluations.iter().any(|e| e.allow.is_some());
+        let identity_allows = verdict == IdentityVerdict::Allow;
         // Across accounts both sides must agree: the key policy (checked above) and the
-        // caller's own account's IAM policies (the root's are complete).
-        if cross_account {
-            return if caller.is_root() || identity_allows {
-                Ok(())
-            } else {
-                Err(refuse(&format!(
-                    "because no identity-based policy allows the {action} action"
-                )))
-            };
-        }
-        if matched == AllowedPrincipalMatch::Principal || identity_allows {
+        // caller's own account's IAM policies (the root's are complete). In the key's own
+        // account a key policy naming the caller directly is enough.
+        let allowed = if cross_account {
+            caller.is_root() || identity_allows
+        } else {
+            matched == AllowedPrincipalMatch::Principal || identity_allows
+        };
+        if allowed {
             return Ok(());
         }
         Err(refuse(&format!(
@@ -139,33 +134,18 @@ impl Kms {
         if caller.is_root() {
             return Ok(());
         }
-        let arns = CallerArns::of(caller);
         let mut context = global_context(caller, self.clock.now());
         context.insert("kms:CallerAccount", caller.account.to_string());
-        let identity = self
+        match self
             .iam
-            .identity_policies(caller)
-            .await
-            .map_err(KmsError::from)?;
-        let request = Request::new(arns.policy_principal(), action, resource, &context);
-        let evaluations: Vec<_> = identity.iter().map(|p| p.evaluate(&request)).collect();
-        let refuse = |why: String| {
-            KmsError::AccessDenied(format!(
-                "User: {} is not authorized to perform: {action} on resource: {resource} {why}",
-                arns.arn
-            ))
-        };
-        if evaluations.iter().any(|e| e.explicit_deny) {
-            return Err(refuse(
-                "with an explicit deny in an identity-based policy".to_owned(),
-            ));
+            .identity_verdict(caller, action, resource, &context)
+            .await?
+        {
+            IdentityVerdict::Allow => Ok(()),
+            verdict => Err(KmsError::AccessDenied(
+                verdict.refusal(caller, action, resource),
+            )),
         }
-        if evaluations.iter().any(|e| e.allow.is_some()) {
-            return Ok(());
-        }
-        Err(refuse(format!(
-            "because no identity-based policy allows the {action} action"
-        )))
     }
 }
 

@@ -7,7 +7,7 @@ use super::{Iam, IamError, RoleInfo};
 use crate::RequestContext;
 use crate::caller::{CallerArns, global_context};
 use kmsd_model::{AccountId, Principal, PrincipalKind, Timestamp};
-use kmsd_policy::{PolicyDocument, PolicyKind, Request};
+use kmsd_policy::{ContextMap, PolicyDocument, PolicyKind, Request};
 use kmsd_store::{IamEntity, IamEntityKind};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -17,6 +17,30 @@ use std::sync::atomic::Ordering;
 /// The stored display name, or the requested one for documents written before names were kept.
 pub(crate) fn display<'a>(requested: &'a str, stored: &'a str) -> &'a str {
     if stored.is_empty() { requested } else { stored }
+}
+
+/// The answer of a caller's identity-based policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IdentityVerdict {
+    Allow,
+    ExplicitDeny,
+    NoAllow,
+}
+
+impl IdentityVerdict {
+    /// AWS's refusal message for a verdict that is not `Allow`.
+    pub(crate) fn refusal(self, caller: &Principal, action: &str, resource: &str) -> String {
+        let why = match self {
+            IdentityVerdict::ExplicitDeny => {
+                "with an explicit deny in an identity-based policy".to_owned()
+            }
+            _ => format!("because no identity-based policy allows the {action} action"),
+        };
+        format!(
+            "User: {} is not authorized to perform: {action} on resource: {resource} {why}",
+            caller.arn()
+        )
+    }
 }
 
 /// Which kind of identity an inline or attached policy belongs to.
@@ -314,28 +338,37 @@ impl Iam {
         if caller.is_root() {
             return Ok(());
         }
-        let arns = CallerArns::of(caller);
         let context = global_context(caller, self.clock.now());
+        match self
+            .identity_verdict(caller, action, resource, &context)
+            .await?
+        {
+            IdentityVerdict::Allow => Ok(()),
+            verdict => Err(IamError::AccessDenied(
+                verdict.refusal(caller, action, resource),
+            )),
+        }
+    }
+
+    /// What the caller's identity-based policies say about `action` on `resource`.
+    pub(crate) async fn identity_verdict(
+        &self,
+        caller: &Principal,
+        action: &str,
+        resource: &str,
+        context: &ContextMap,
+    ) -> Result<IdentityVerdict, IamError> {
         let policies = self.identity_policies(caller).await?;
-        let request = Request::new(arns.policy_principal(), action, resource, &context);
+        let arns = CallerArns::of(caller);
+        let request = Request::new(arns.policy_principal(), action, resource, context);
         let evaluations: Vec<_> = policies.iter().map(|p| p.evaluate(&request)).collect();
-        let refuse = |why: String| {
-            IamError::AccessDenied(format!(
-                "User: {} is not authorized to perform: {action} on resource: {resource} {why}",
-                arns.arn
-            ))
-        };
-        if evaluations.iter().any(|e| e.explicit_deny) {
-            return Err(refuse(
-                "with an explicit deny in an identity-based policy".to_owned(),
-            ));
-        }
-        if evaluations.iter().any(|e| e.allow.is_some()) {
-            return Ok(());
-        }
-        Err(refuse(format!(
-            "because no identity-based policy allows the {action} action"
-        )))
+        Ok(if evaluations.iter().any(|e| e.explicit_deny) {
+            IdentityVerdict::ExplicitDeny
+        } else if evaluations.iter().any(|e| e.allow.is_some()) {
+            IdentityVerdict::Allow
+        } else {
+            IdentityVerdict::NoAllow
+        })
     }
 
     /// Parses an identity policy for storage.

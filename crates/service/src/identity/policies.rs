@@ -18,11 +18,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 
-/// What users, groups and roles have in common: a path and policies.
+/// What users, groups and roles have in common: a path (and policies, which
+/// `change_policies` and `policies_of` reach for each kind).
 trait PolicyHolder: Serialize + DeserializeOwned {
     fn path(&self) -> &str;
-    fn inline(&mut self) -> &mut BTreeMap<String, String>;
-    fn attached(&mut self) -> &mut Vec<String>;
 }
 
 macro_rules! policy_holder {
@@ -30,12 +29,6 @@ macro_rules! policy_holder {
         impl PolicyHolder for $t {
             fn path(&self) -> &str {
                 &self.path
-            }
-            fn inline(&mut self) -> &mut BTreeMap<String, String> {
-                &mut self.inline_policies
-            }
-            fn attached(&mut self) -> &mut Vec<String> {
-                &mut self.attached
             }
         }
     };
@@ -147,6 +140,63 @@ impl Iam {
         self.holder(ctx, kind, name, action).await
     }
 
+    /// Lets `change` edit an identity's inline policies and attachments, whichever kind.
+    async fn change_policies(
+        &self,
+        ctx: &RequestContext,
+        kind: IdentityKind,
+        name: &str,
+        action: &str,
+        change: impl FnOnce(&mut BTreeMap<String, String>, &mut Vec<String>) -> Result<(), IamError>,
+    ) -> Result<(), IamError> {
+        match kind {
+            IdentityKind::User => {
+                self.modify::<UserDoc>(ctx, kind, name, action, |d| {
+                    change(&mut d.inline_policies, &mut d.attached)
+                })
+                .await
+            }
+            IdentityKind::Group => {
+                self.modify::<GroupDoc>(ctx, kind, name, action, |d| {
+                    change(&mut d.inline_policies, &mut d.attached)
+                })
+                .await
+            }
+            IdentityKind::Role => {
+                self.modify::<RoleDoc>(ctx, kind, name, action, |d| {
+                    change(&mut d.inline_policies, &mut d.attached)
+                })
+                .await
+            }
+        }
+    }
+
+    /// An identity's inline policies and attached policy ARNs, after authorizing `action`.
+    async fn policies_of(
+        &self,
+        ctx: &RequestContext,
+        kind: IdentityKind,
+        name: &str,
+        action: &str,
+    ) -> Result<(BTreeMap<String, String>, Vec<String>), IamError> {
+        Ok(match kind {
+            IdentityKind::User => {
+                let d = self.read_holder::<UserDoc>(ctx, kind, name, action).await?;
+                (d.inline_policies, d.attached)
+            }
+            IdentityKind::Group => {
+                let d = self
+                    .read_holder::<GroupDoc>(ctx, kind, name, action)
+                    .await?;
+                (d.inline_policies, d.attached)
+            }
+            IdentityKind::Role => {
+                let d = self.read_holder::<RoleDoc>(ctx, kind, name, action).await?;
+                (d.inline_policies, d.attached)
+            }
+        })
+    }
+
     pub async fn put_inline_policy(
         &self,
         ctx: &RequestContext,
@@ -179,20 +229,8 @@ impl Iam {
             inline.insert(policy_name.to_owned(), document.to_owned());
             Ok(())
         };
-        match kind {
-            IdentityKind::User => {
-                self.modify::<UserDoc>(ctx, kind, name, &act, |d| set(d.inline()))
-                    .await
-            }
-            IdentityKind::Group => {
-                self.modify::<GroupDoc>(ctx, kind, name, &act, |d| set(d.inline()))
-                    .await
-            }
-            IdentityKind::Role => {
-                self.modify::<RoleDoc>(ctx, kind, name, &act, |d| set(d.inline()))
-                    .await
-            }
-        }
+        self.change_policies(ctx, kind, name, &act, |inline, _| set(inline))
+            .await
     }
 
     pub async fn get_inline_policy(
@@ -204,23 +242,7 @@ impl Iam {
     ) -> Result<String, IamError> {
         check_name("policyName", policy_name, 128)?;
         let act = action("Get", kind, "Policy");
-        let mut inline = match kind {
-            IdentityKind::User => {
-                self.read_holder::<UserDoc>(ctx, kind, name, &act)
-                    .await?
-                    .inline_policies
-            }
-            IdentityKind::Group => {
-                self.read_holder::<GroupDoc>(ctx, kind, name, &act)
-                    .await?
-                    .inline_policies
-            }
-            IdentityKind::Role => {
-                self.read_holder::<RoleDoc>(ctx, kind, name, &act)
-                    .await?
-                    .inline_policies
-            }
-        };
+        let mut inline = self.policies_of(ctx, kind, name, &act).await?.0;
         inline.remove(policy_name).ok_or_else(|| {
             IamError::NoSuchEntity(format!(
                 "The {} policy with name {policy_name} cannot be found.",
@@ -246,20 +268,8 @@ impl Iam {
                 ))
             })
         };
-        match kind {
-            IdentityKind::User => {
-                self.modify::<UserDoc>(ctx, kind, name, &act, |d| remove(d.inline()))
-                    .await
-            }
-            IdentityKind::Group => {
-                self.modify::<GroupDoc>(ctx, kind, name, &act, |d| remove(d.inline()))
-                    .await
-            }
-            IdentityKind::Role => {
-                self.modify::<RoleDoc>(ctx, kind, name, &act, |d| remove(d.inline()))
-                    .await
-            }
-        }
+        self.change_policies(ctx, kind, name, &act, |inline, _| remove(inline))
+            .await
     }
 
     pub async fn list_inline_policies(
@@ -271,23 +281,7 @@ impl Iam {
         max_items: Option<usize>,
     ) -> Result<Listing<String>, IamError> {
         let act = action("List", kind, "Policies");
-        let inline = match kind {
-            IdentityKind::User => {
-                self.read_holder::<UserDoc>(ctx, kind, name, &act)
-                    .await?
-                    .inline_policies
-            }
-            IdentityKind::Group => {
-                self.read_holder::<GroupDoc>(ctx, kind, name, &act)
-                    .await?
-                    .inline_policies
-            }
-            IdentityKind::Role => {
-                self.read_holder::<RoleDoc>(ctx, kind, name, &act)
-                    .await?
-                    .inline_policies
-            }
-        };
+        let inline = self.policies_of(ctx, kind, name, &act).await?.0;
         Ok(page(
             inline.into_keys().collect(),
             |n: &String| n.as_str(),
@@ -451,20 +445,8 @@ impl Iam {
             }
             Ok(())
         };
-        match kind {
-            IdentityKind::User => {
-                self.modify::<UserDoc>(ctx, kind, name, &act, |d| attach(d.attached()))
-                    .await
-            }
-            IdentityKind::Group => {
-                self.modify::<GroupDoc>(ctx, kind, name, &act, |d| attach(d.attached()))
-                    .await
-            }
-            IdentityKind::Role => {
-                self.modify::<RoleDoc>(ctx, kind, name, &act, |d| attach(d.attached()))
-                    .await
-            }
-        }
+        self.change_policies(ctx, kind, name, &act, |_, attached| attach(attached))
+            .await
     }
 
     pub async fn detach_policy(
@@ -485,20 +467,8 @@ impl Iam {
             }
             Ok(())
         };
-        match kind {
-            IdentityKind::User => {
-                self.modify::<UserDoc>(ctx, kind, name, &act, |d| detach(d.attached()))
-                    .await
-            }
-            IdentityKind::Group => {
-                self.modify::<GroupDoc>(ctx, kind, name, &act, |d| detach(d.attached()))
-                    .await
-            }
-            IdentityKind::Role => {
-                self.modify::<RoleDoc>(ctx, kind, name, &act, |d| detach(d.attached()))
-                    .await
-            }
-        }
+        self.change_policies(ctx, kind, name, &act, |_, attached| detach(attached))
+            .await
     }
 
     pub async fn list_attached_policies(
@@ -510,23 +480,7 @@ impl Iam {
         max_items: Option<usize>,
     ) -> Result<Listing<AttachedPolicy>, IamError> {
         let act = action("ListAttached", kind, "Policies");
-        let attached = match kind {
-            IdentityKind::User => {
-                self.read_holder::<UserDoc>(ctx, kind, name, &act)
-                    .await?
-                    .attached
-            }
-            IdentityKind::Group => {
-                self.read_holder::<GroupDoc>(ctx, kind, name, &act)
-                    .await?
-                    .attached
-            }
-            IdentityKind::Role => {
-                self.read_holder::<RoleDoc>(ctx, kind, name, &act)
-                    .await?
-                    .attached
-            }
-        };
+        let attached = self.policies_of(ctx, kind, name, &act).await?.1;
         let mut items: Vec<AttachedPolicy> = attached
             .into_iter()
             .map(|arn| AttachedPolicy {
