@@ -5,8 +5,10 @@ issue 8's). SigV4 signatures stay valid for 15 minutes and KMS has no replay pro
 wrk can replay one signed request for a short run.
 
 usage: python bench/sign_request.py ENDPOINT OPERATION JSON_BODY > /tmp/req.lua
+(credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, default the dev root test/test)
 """
 
+import os
 import sys
 
 from botocore.auth import SigV4Auth
@@ -25,7 +27,10 @@ def main() -> None:
             "X-Amz-Target": f"TrentService.{operation}",
         },
     )
-    SigV4Auth(Credentials("test", "test"), "kms", "us-east-1").add_auth(request)
+    credentials = Credentials(
+        os.environ.get("AWS_ACCESS_KEY_ID", "test"), os.environ.get("AWS_SECRET_ACCESS_KEY", "test")
+    )
+    SigV4Auth(credentials, "kms", "us-east-1").add_auth(request)
     print('wrk.method = "POST"')
     print(f"wrk.body = {lua_string(body)}")
     for name, value in request.headers.items():
