@@ -380,11 +380,11 @@ fn with_request_id(mut response: Response<Full<Bytes>>, request_id: &str) -> Res
 
 /// A random version-4 UUID.
 fn new_request_id() -> String {
-    let bytes: [u8; 16] = kmsd_crypto_random();
+    let bytes: [u8; 16] = random_id_bytes();
     kmsd_model::KeyId::from_random(bytes).to_string()
 }
 
-fn kmsd_crypto_random() -> [u8; 16] {
+fn random_id_bytes() -> [u8; 16] {
     use std::sync::OnceLock;
     static RNG: OnceLock<aws_lc_rs::rand::SystemRandom> = OnceLock::new();
     let rng = RNG.get_or_init(aws_lc_rs::rand::SystemRandom::new);
