@@ -1,6 +1,7 @@
 //! CreateAccessKey, ListAccessKeys, UpdateAccessKey, DeleteAccessKey, and the look-up SigV4
 //! makes on every request signed with an IAM user's key.
 
+use super::IdentityKind;
 use super::documents::UserDoc;
 use super::{Iam, IamError, Listing, MAX_ACCESS_KEYS_PER_USER, page};
 use crate::RequestContext;
@@ -83,7 +84,7 @@ impl Iam {
         // the insert (which would leave a key that outlives its user).
         let _write = self.write_lock().await;
         let doc = self
-            .authorized_user(ctx, &user, "iam:CreateAccessKey")
+            .authorized::<UserDoc>(ctx, IdentityKind::User, &user, "iam:CreateAccessKey")
             .await?;
         let user = super::authority::display(&user, &doc.name).to_owned();
         let access_key_id = format!(
@@ -134,7 +135,7 @@ impl Iam {
         let user = Self::key_owner(ctx, user_name)?;
         let account = &ctx.principal.account;
         let doc = self
-            .authorized_user(ctx, &user, "iam:ListAccessKeys")
+            .authorized::<UserDoc>(ctx, IdentityKind::User, &user, "iam:ListAccessKeys")
             .await?;
         let user = super::authority::display(&user, &doc.name).to_owned();
         let keys: Vec<AccessKeyInfo> = self
@@ -157,7 +158,7 @@ impl Iam {
         let user = Self::key_owner(ctx, user_name)?;
         let account = &ctx.principal.account;
         let doc = self
-            .authorized_user(ctx, &user, "iam:UpdateAccessKey")
+            .authorized::<UserDoc>(ctx, IdentityKind::User, &user, "iam:UpdateAccessKey")
             .await?;
         let user = super::authority::display(&user, &doc.name).to_owned();
         match self
@@ -185,7 +186,7 @@ impl Iam {
         let user = Self::key_owner(ctx, user_name)?;
         let account = &ctx.principal.account;
         let doc = self
-            .authorized_user(ctx, &user, "iam:DeleteAccessKey")
+            .authorized::<UserDoc>(ctx, IdentityKind::User, &user, "iam:DeleteAccessKey")
             .await?;
         let user = super::authority::display(&user, &doc.name).to_owned();
         match self

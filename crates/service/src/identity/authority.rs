@@ -19,6 +19,24 @@ pub(crate) fn display<'a>(requested: &'a str, stored: &'a str) -> &'a str {
     if stored.is_empty() { requested } else { stored }
 }
 
+/// IAM refuses to delete a user, group or role that still has policies.
+pub(crate) fn check_no_policies(
+    inline: &std::collections::BTreeMap<String, String>,
+    attached: &[String],
+) -> Result<(), IamError> {
+    if !inline.is_empty() {
+        return Err(IamError::DeleteConflict(
+            "Cannot delete entity, must delete policies first.".to_owned(),
+        ));
+    }
+    if !attached.is_empty() {
+        return Err(IamError::DeleteConflict(
+            "Cannot delete entity, must detach all policies first.".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
 /// The answer of a caller's identity-based policies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum IdentityVerdict {
@@ -147,68 +165,25 @@ impl Iam {
             })
     }
 
-    pub(crate) async fn group_doc(
+    /// Stores a new entity under the write lock. `EntityAlreadyExists(taken)` when its name
+    /// (regardless of case) is in use.
+    pub(crate) async fn insert_new<T: Serialize>(
         &self,
         account: &AccountId,
+        kind: IamEntityKind,
         name: &str,
-    ) -> Result<GroupDoc, IamError> {
-        self.load(account, IamEntityKind::Group, name)
-            .await?
-            .ok_or_else(|| {
-                IamError::NoSuchEntity(format!("The group with name {name} cannot be found."))
-            })
-    }
-
-    /// Authorizes `action` on a user, then loads it: a caller without permission learns
-    /// nothing about whether the user exists (its ARN is taken with path `/` when it doesn't).
-    pub(crate) async fn authorized_user(
-        &self,
-        ctx: &RequestContext,
-        name: &str,
-        action: &str,
-    ) -> Result<UserDoc, IamError> {
-        let account = &ctx.principal.account;
-        let doc: Option<UserDoc> = self.load(account, IamEntityKind::User, name).await?;
-        let path = doc.as_ref().map_or("/", |d| d.path.as_str());
-        self.authorize(ctx, action, &super::names::user_arn(account, path, name))
-            .await?;
-        doc.ok_or_else(|| {
-            IamError::NoSuchEntity(format!("The user with name {name} cannot be found."))
-        })
-    }
-
-    /// [`Iam::authorized_user`] for groups.
-    pub(crate) async fn authorized_group(
-        &self,
-        ctx: &RequestContext,
-        name: &str,
-        action: &str,
-    ) -> Result<GroupDoc, IamError> {
-        let account = &ctx.principal.account;
-        let doc: Option<GroupDoc> = self.load(account, IamEntityKind::Group, name).await?;
-        let path = doc.as_ref().map_or("/", |d| d.path.as_str());
-        self.authorize(ctx, action, &super::names::group_arn(account, path, name))
-            .await?;
-        doc.ok_or_else(|| {
-            IamError::NoSuchEntity(format!("The group with name {name} cannot be found."))
-        })
-    }
-
-    /// [`Iam::authorized_user`] for roles.
-    pub(crate) async fn authorized_role(
-        &self,
-        ctx: &RequestContext,
-        name: &str,
-        action: &str,
-    ) -> Result<RoleDoc, IamError> {
-        let account = &ctx.principal.account;
-        let doc: Option<RoleDoc> = self.load(account, IamEntityKind::Role, name).await?;
-        let path = doc.as_ref().map_or("/", |d| d.path.as_str());
-        self.authorize(ctx, action, &role_arn(account, path, name))
-            .await?;
-        doc.ok_or_else(|| {
-            IamError::NoSuchEntity(format!("The role with name {name} cannot be found."))
-        })
+        doc: &T,
+        taken: impl FnOnce() -> String,
+    ) -> Result<(), IamError> {
+        let entity = Self::entity(account, kind, name, doc)?;
+        let _write = self.write_lock().await;
+        match self.store.insert_entity(&entity).await {
+            Ok(()) => Ok(()),
+            Err(kmsd_store::StoreError::AlreadyExists) => {
+                Err(IamError::EntityAlreadyExists(taken()))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// A role, for STS.

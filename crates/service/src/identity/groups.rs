@@ -1,13 +1,14 @@
 //! CreateGroup, GetGroup, ListGroups, DeleteGroup, AddUserToGroup, RemoveUserFromGroup,
 //! ListGroupsForUser. Membership is kept on the user's document.
 
+use super::IdentityKind;
 use super::documents::{GroupDoc, UserDoc};
 use super::names::{check_name, check_path, group_arn, unique_id};
 use super::users::user_info;
 use super::{GroupInfo, Iam, IamError, Listing, UserInfo, page};
 use crate::RequestContext;
 use kmsd_model::{AccountId, Timestamp};
-use kmsd_store::{IamEntityKind, StoreError};
+use kmsd_store::IamEntityKind;
 
 fn group_info(account: &AccountId, name: &str, doc: &GroupDoc) -> GroupInfo {
     let name = super::authority::display(name, &doc.name);
@@ -41,18 +42,11 @@ impl Iam {
             inline_policies: Default::default(),
             attached: Vec::new(),
         };
-        let _write = self.write_lock().await;
-        match self
-            .store
-            .insert_entity(&Self::entity(account, IamEntityKind::Group, name, &doc)?)
-            .await
-        {
-            Ok(()) => Ok(group_info(account, name, &doc)),
-            Err(StoreError::AlreadyExists) => Err(IamError::EntityAlreadyExists(format!(
-                "Group with name {name} already exists."
-            ))),
-            Err(e) => Err(e.into()),
-        }
+        self.insert_new(account, IamEntityKind::Group, name, &doc, || {
+            format!("Group with name {name} already exists.")
+        })
+        .await?;
+        Ok(group_info(account, name, &doc))
     }
 
     /// The group and its members.
@@ -65,7 +59,9 @@ impl Iam {
     ) -> Result<(GroupInfo, Listing<UserInfo>), IamError> {
         check_name("groupName", name, 128)?;
         let account = &ctx.principal.account;
-        let doc = self.authorized_group(ctx, name, "iam:GetGroup").await?;
+        let doc = self
+            .authorized::<GroupDoc>(ctx, IdentityKind::Group, name, "iam:GetGroup")
+            .await?;
         let members = self
             .load_all::<UserDoc>(account, IamEntityKind::User)
             .await?
@@ -105,7 +101,9 @@ impl Iam {
         check_name("groupName", name, 128)?;
         let account = &ctx.principal.account;
         let _write = self.write_lock().await;
-        let doc = self.authorized_group(ctx, name, "iam:DeleteGroup").await?;
+        let doc = self
+            .authorized::<GroupDoc>(ctx, IdentityKind::Group, name, "iam:DeleteGroup")
+            .await?;
         let has_members = self
             .load_all::<UserDoc>(account, IamEntityKind::User)
             .await?
@@ -116,16 +114,7 @@ impl Iam {
                 "Cannot delete entity, must remove users from group first.".to_owned(),
             ));
         }
-        if !doc.inline_policies.is_empty() {
-            return Err(IamError::DeleteConflict(
-                "Cannot delete entity, must delete policies first.".to_owned(),
-            ));
-        }
-        if !doc.attached.is_empty() {
-            return Err(IamError::DeleteConflict(
-                "Cannot delete entity, must detach all policies first.".to_owned(),
-            ));
-        }
+        super::authority::check_no_policies(&doc.inline_policies, &doc.attached)?;
         self.store
             .delete_entity(
                 account,
@@ -165,13 +154,13 @@ impl Iam {
         check_name("userName", user, 64)?;
         let account = &ctx.principal.account;
         let _write = self.write_lock().await;
-        let group_doc = self.group_doc(account, group).await?;
         let action = if add {
             "iam:AddUserToGroup"
         } else {
             "iam:RemoveUserFromGroup"
         };
-        self.authorize(ctx, action, &group_arn(account, &group_doc.path, group))
+        let group_doc = self
+            .authorized::<GroupDoc>(ctx, IdentityKind::Group, group, action)
             .await?;
         let mut user_doc = self.user_doc(account, user).await?;
         let member = user_doc
@@ -206,7 +195,7 @@ impl Iam {
         check_name("userName", user, 64)?;
         let account = &ctx.principal.account;
         let user_doc = self
-            .authorized_user(ctx, user, "iam:ListGroupsForUser")
+            .authorized::<UserDoc>(ctx, IdentityKind::User, user, "iam:ListGroupsForUser")
             .await?;
         let mut groups = Vec::new();
         for name in &user_doc.groups {

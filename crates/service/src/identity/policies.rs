@@ -13,14 +13,14 @@ use super::{
 };
 use crate::RequestContext;
 use kmsd_model::{AccountId, Timestamp};
-use kmsd_store::{IamEntityKind, StoreError};
+use kmsd_store::IamEntityKind;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 
-/// What users, groups and roles have in common: a path (and policies, which
-/// `change_policies` and `policies_of` reach for each kind).
-trait PolicyHolder: Serialize + DeserializeOwned {
+/// What users, groups and roles have in common for `Iam::authorized`: a path (their policies
+/// are reached per kind by `change_policies` and `policies_of`).
+pub(crate) trait PolicyHolder: Serialize + DeserializeOwned {
     fn path(&self) -> &str;
 }
 
@@ -83,9 +83,9 @@ fn policy_info(
 }
 
 impl Iam {
-    /// Authorizes `action` on an identity, then loads it, so a caller without permission
-    /// learns nothing about whether it exists (path `/` in the ARN when it doesn't).
-    async fn holder<T: PolicyHolder>(
+    /// Authorizes `action` on a user, group or role, then loads it, so a caller without
+    /// permission learns nothing about whether it exists (path `/` in the ARN when it doesn't).
+    pub(crate) async fn authorized<T: PolicyHolder>(
         &self,
         ctx: &RequestContext,
         kind: IdentityKind,
@@ -121,7 +121,7 @@ impl Iam {
     ) -> Result<(), IamError> {
         let account = &ctx.principal.account;
         let _write = self.write_lock().await;
-        let mut doc: T = self.holder(ctx, kind, name, action).await?;
+        let mut doc: T = self.authorized(ctx, kind, name, action).await?;
         change(&mut doc)?;
         self.store
             .update_entities(&[Self::entity(account, kind.entity_kind(), name, &doc)?])
@@ -137,7 +137,7 @@ impl Iam {
         name: &str,
         action: &str,
     ) -> Result<T, IamError> {
-        self.holder(ctx, kind, name, action).await
+        self.authorized(ctx, kind, name, action).await
     }
 
     /// Lets `change` edit an identity's inline policies and attachments, whichever kind.
@@ -320,18 +320,11 @@ impl Iam {
                 created_at: now,
             }],
         };
-        let _write = self.write_lock().await;
-        match self
-            .store
-            .insert_entity(&Self::entity(account, IamEntityKind::Policy, name, &doc)?)
-            .await
-        {
-            Ok(()) => Ok(policy_info(account, name, &doc, 0)),
-            Err(StoreError::AlreadyExists) => Err(IamError::EntityAlreadyExists(format!(
-                "A policy called {name} already exists. Duplicate names are not allowed."
-            ))),
-            Err(e) => Err(e.into()),
-        }
+        self.insert_new(account, IamEntityKind::Policy, name, &doc, || {
+            format!("A policy called {name} already exists. Duplicate names are not allowed.")
+        })
+        .await?;
+        Ok(policy_info(account, name, &doc, 0))
     }
 
     async fn policy_doc(

@@ -1,12 +1,13 @@
 //! CreateRole, GetRole, ListRoles, DeleteRole, UpdateAssumeRolePolicy.
 
+use super::IdentityKind;
 use super::documents::RoleDoc;
 use super::names::{check_name, check_path, role_arn, unique_id};
 use super::{Iam, IamError, Listing, RoleInfo, page};
 use crate::RequestContext;
 use kmsd_model::{AccountId, Timestamp};
 use kmsd_policy::{PolicyDocument, PolicyKind, PrincipalElement, PrincipalEntry};
-use kmsd_store::{IamEntityKind, StoreError};
+use kmsd_store::IamEntityKind;
 
 #[derive(Debug, Clone)]
 pub struct CreateRoleRequest {
@@ -136,30 +137,19 @@ impl Iam {
             inline_policies: Default::default(),
             attached: Vec::new(),
         };
-        let _write = self.write_lock().await;
-        match self
-            .store
-            .insert_entity(&Self::entity(
-                account,
-                IamEntityKind::Role,
-                &req.name,
-                &doc,
-            )?)
-            .await
-        {
-            Ok(()) => Ok(role_info(account, &req.name, &doc)),
-            Err(StoreError::AlreadyExists) => Err(IamError::EntityAlreadyExists(format!(
-                "Role with name {} already exists.",
-                req.name
-            ))),
-            Err(e) => Err(e.into()),
-        }
+        self.insert_new(account, IamEntityKind::Role, &req.name, &doc, || {
+            format!("Role with name {} already exists.", req.name)
+        })
+        .await?;
+        Ok(role_info(account, &req.name, &doc))
     }
 
     pub async fn get_role(&self, ctx: &RequestContext, name: &str) -> Result<RoleInfo, IamError> {
         check_name("roleName", name, 64)?;
         let account = &ctx.principal.account;
-        let doc = self.authorized_role(ctx, name, "iam:GetRole").await?;
+        let doc = self
+            .authorized::<RoleDoc>(ctx, IdentityKind::Role, name, "iam:GetRole")
+            .await?;
         Ok(role_info(account, name, &doc))
     }
 
@@ -191,17 +181,10 @@ impl Iam {
         check_name("roleName", name, 64)?;
         let account = &ctx.principal.account;
         let _write = self.write_lock().await;
-        let doc = self.authorized_role(ctx, name, "iam:DeleteRole").await?;
-        if !doc.inline_policies.is_empty() {
-            return Err(IamError::DeleteConflict(
-                "Cannot delete entity, must delete policies first.".to_owned(),
-            ));
-        }
-        if !doc.attached.is_empty() {
-            return Err(IamError::DeleteConflict(
-                "Cannot delete entity, must detach all policies first.".to_owned(),
-            ));
-        }
+        let doc = self
+            .authorized::<RoleDoc>(ctx, IdentityKind::Role, name, "iam:DeleteRole")
+            .await?;
+        super::authority::check_no_policies(&doc.inline_policies, &doc.attached)?;
         self.store
             .delete_entity(
                 account,
@@ -224,7 +207,7 @@ impl Iam {
         let account = &ctx.principal.account;
         let _write = self.write_lock().await;
         let mut doc = self
-            .authorized_role(ctx, name, "iam:UpdateAssumeRolePolicy")
+            .authorized::<RoleDoc>(ctx, IdentityKind::Role, name, "iam:UpdateAssumeRolePolicy")
             .await?;
         doc.assume_role_policy_document = document.to_owned();
         self.store

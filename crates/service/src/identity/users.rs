@@ -1,11 +1,12 @@
 //! CreateUser, GetUser, ListUsers, DeleteUser.
 
+use super::IdentityKind;
 use super::documents::UserDoc;
 use super::names::{check_name, check_path, unique_id, user_arn};
 use super::{Iam, IamError, Listing, UserInfo, page};
 use crate::RequestContext;
 use kmsd_model::{AccountId, PrincipalKind, Timestamp};
-use kmsd_store::{IamEntityKind, StoreError};
+use kmsd_store::IamEntityKind;
 
 pub(crate) fn user_info(account: &AccountId, name: &str, doc: &UserDoc) -> UserInfo {
     let name = super::authority::display(name, &doc.name);
@@ -40,18 +41,11 @@ impl Iam {
             inline_policies: Default::default(),
             attached: Vec::new(),
         };
-        let _write = self.write_lock().await;
-        match self
-            .store
-            .insert_entity(&Self::entity(account, IamEntityKind::User, name, &doc)?)
-            .await
-        {
-            Ok(()) => Ok(user_info(account, name, &doc)),
-            Err(StoreError::AlreadyExists) => Err(IamError::EntityAlreadyExists(format!(
-                "User with name {name} already exists."
-            ))),
-            Err(e) => Err(e.into()),
-        }
+        self.insert_new(account, IamEntityKind::User, name, &doc, || {
+            format!("User with name {name} already exists.")
+        })
+        .await?;
+        Ok(user_info(account, name, &doc))
     }
 
     /// Without a name, the calling user (or, for the root, the account's root "user").
@@ -81,7 +75,9 @@ impl Iam {
             }
         };
         check_name("userName", &name, 64)?;
-        let doc = self.authorized_user(ctx, &name, "iam:GetUser").await?;
+        let doc = self
+            .authorized::<UserDoc>(ctx, IdentityKind::User, &name, "iam:GetUser")
+            .await?;
         Ok(user_info(account, &name, &doc))
     }
 
@@ -114,23 +110,16 @@ impl Iam {
         check_name("userName", name, 64)?;
         let account = &ctx.principal.account;
         let _write = self.write_lock().await;
-        let doc = self.authorized_user(ctx, name, "iam:DeleteUser").await?;
+        let doc = self
+            .authorized::<UserDoc>(ctx, IdentityKind::User, name, "iam:DeleteUser")
+            .await?;
         let name = super::authority::display(name, &doc.name);
         if !self.store.access_keys_of(account, name).await?.is_empty() {
             return Err(IamError::DeleteConflict(
                 "Cannot delete entity, must delete access keys first.".to_owned(),
             ));
         }
-        if !doc.inline_policies.is_empty() {
-            return Err(IamError::DeleteConflict(
-                "Cannot delete entity, must delete policies first.".to_owned(),
-            ));
-        }
-        if !doc.attached.is_empty() {
-            return Err(IamError::DeleteConflict(
-                "Cannot delete entity, must detach all policies first.".to_owned(),
-            ));
-        }
+        super::authority::check_no_policies(&doc.inline_policies, &doc.attached)?;
         if !doc.groups.is_empty() {
             return Err(IamError::DeleteConflict(
                 "Cannot delete entity, must remove user from all groups first.".to_owned(),
