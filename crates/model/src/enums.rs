@@ -153,6 +153,84 @@ impl DataKeySpec {
     }
 }
 
+string_enum!(
+    /// `GrantOperation`: an operation a grant may allow.
+    GrantOperation {
+        Decrypt => "Decrypt",
+        Encrypt => "Encrypt",
+        GenerateDataKey => "GenerateDataKey",
+        GenerateDataKeyWithoutPlaintext => "GenerateDataKeyWithoutPlaintext",
+        ReEncryptFrom => "ReEncryptFrom",
+        ReEncryptTo => "ReEncryptTo",
+        Sign => "Sign",
+        Verify => "Verify",
+        GetPublicKey => "GetPublicKey",
+        CreateGrant => "CreateGrant",
+        RetireGrant => "RetireGrant",
+        DescribeKey => "DescribeKey",
+        GenerateDataKeyPair => "GenerateDataKeyPair",
+        GenerateDataKeyPairWithoutPlaintext => "GenerateDataKeyPairWithoutPlaintext",
+        GenerateMac => "GenerateMac",
+        VerifyMac => "VerifyMac",
+        DeriveSharedSecret => "DeriveSharedSecret",
+    }
+);
+
+impl GrantOperation {
+    /// Whether the operation takes an encryption context, so that a grant constraint can
+    /// apply to it (AWS ignores constraints for DescribeKey and RetireGrant, and refuses them
+    /// on grants for operations that take no context).
+    pub fn takes_encryption_context(self) -> bool {
+        matches!(
+            self,
+            GrantOperation::Decrypt
+                | GrantOperation::Encrypt
+                | GrantOperation::GenerateDataKey
+                | GrantOperation::GenerateDataKeyWithoutPlaintext
+                | GrantOperation::ReEncryptFrom
+                | GrantOperation::ReEncryptTo
+                | GrantOperation::CreateGrant
+                | GrantOperation::GenerateDataKeyPair
+                | GrantOperation::GenerateDataKeyPairWithoutPlaintext
+        )
+    }
+
+    /// The operation's action name in policies (`kms:Decrypt`).
+    pub fn action(self) -> &'static str {
+        match self {
+            GrantOperation::Decrypt => "kms:Decrypt",
+            GrantOperation::Encrypt => "kms:Encrypt",
+            GrantOperation::GenerateDataKey => "kms:GenerateDataKey",
+            GrantOperation::GenerateDataKeyWithoutPlaintext => {
+                "kms:GenerateDataKeyWithoutPlaintext"
+            }
+            GrantOperation::ReEncryptFrom => "kms:ReEncryptFrom",
+            GrantOperation::ReEncryptTo => "kms:ReEncryptTo",
+            GrantOperation::Sign => "kms:Sign",
+            GrantOperation::Verify => "kms:Verify",
+            GrantOperation::GetPublicKey => "kms:GetPublicKey",
+            GrantOperation::CreateGrant => "kms:CreateGrant",
+            GrantOperation::RetireGrant => "kms:RetireGrant",
+            GrantOperation::DescribeKey => "kms:DescribeKey",
+            GrantOperation::GenerateDataKeyPair => "kms:GenerateDataKeyPair",
+            GrantOperation::GenerateDataKeyPairWithoutPlaintext => {
+                "kms:GenerateDataKeyPairWithoutPlaintext"
+            }
+            GrantOperation::GenerateMac => "kms:GenerateMac",
+            GrantOperation::VerifyMac => "kms:VerifyMac",
+            GrantOperation::DeriveSharedSecret => "kms:DeriveSharedSecret",
+        }
+    }
+
+    /// The grant operation behind a policy action, if grants can allow it.
+    pub fn from_action(action: &str) -> Option<GrantOperation> {
+        GrantOperation::ALL
+            .iter()
+            .copied()
+            .find(|op| op.action() == action)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,15 +6,17 @@
 
 mod context;
 mod enums;
+mod grant;
 mod ids;
 mod principal;
 mod time;
 
 pub use context::{EncryptionContext, EncryptionContextError};
 pub use enums::{
-    DataKeySpec, EncryptionAlgorithm, KeyManager, KeySpec, KeyState, KeyUsage, Origin,
-    UnknownEnumValue,
+    DataKeySpec, EncryptionAlgorithm, GrantOperation, KeyManager, KeySpec, KeyState, KeyUsage,
+    Origin, UnknownEnumValue,
 };
+pub use grant::{GrantConstraints, GrantId, InvalidGrantId, normalize_operations};
 pub use ids::{
     AccountId, AliasArn, AliasName, BackingKeyId, IdError, KeyArn, KeyId, KeyReference, Region,
 };

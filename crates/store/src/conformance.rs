@@ -15,11 +15,11 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use kmsd_model::{
-    AccountId, AliasName, BackingKeyId, KeyId, KeySpec, KeyState, KeyUsage, Origin, Region,
-    Timestamp,
+    AccountId, AliasName, BackingKeyId, EncryptionContext, GrantConstraints, GrantId,
+    GrantOperation, KeyId, KeySpec, KeyState, KeyUsage, Origin, Region, Timestamp,
 };
 
-use crate::{AliasRecord, BackingKeyRecord, KeyRecord, Store, StoreError, Tag};
+use crate::{AliasRecord, BackingKeyRecord, GrantRecord, KeyRecord, Store, StoreError, Tag};
 
 /// Expands to one `#[tokio::test]` per conformance check, each on a store made by `$fresh`.
 macro_rules! store_conformance_tests {
@@ -43,6 +43,10 @@ macro_rules! store_conformance_tests {
             untag_removes_and_ignores_missing,
             concurrent_alias_creation_respects_limit,
             concurrent_tagging_respects_limit,
+            grant_round_trips_every_field,
+            grants_list_oldest_first_and_delete,
+            grant_limit_per_key_writes_nothing,
+            retirable_grants_page_across_keys,
         );
     };
     (@each $fresh:expr; $($name:ident),* $(,)?) => {
@@ -980,4 +984,156 @@ pub(crate) async fn concurrent_tagging_respects_limit(store: Arc<dyn Store>) {
         .collect();
     assert_eq!(keys.len(), 6);
     assert!(keys.contains("shared"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Grants.
+
+fn grant_record(key_id: KeyId, n: u8, retiring: Option<&str>) -> GrantRecord {
+    GrantRecord {
+        grant_id: GrantId([n; 32]),
+        key_id,
+        name: None,
+        grantee_principal: "arn:aws:iam::444455556666:role/reader".to_owned(),
+        retiring_principal: retiring.map(str::to_owned),
+        issuing_account: account_a(),
+        operations: vec![GrantOperation::Decrypt],
+        constraints: GrantConstraints::default(),
+        created_at: Timestamp(1_700_000_000_000 + i64::from(n)),
+    }
+}
+
+fn context(pairs: &[(&str, &str)]) -> EncryptionContext {
+    EncryptionContext::new(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
+
+pub(crate) async fn grant_round_trips_every_field(store: Arc<dyn Store>) {
+    let key = create_key(&*store, key_id(1), &account_a(), &us_east_1()).await;
+    let mut grant = grant_record(key.key_id, 7, Some("arn:aws:iam::111122223333:user/ops"));
+    grant.name = Some("nightly-job".to_owned());
+    grant.operations = vec![
+        GrantOperation::Decrypt,
+        GrantOperation::Encrypt,
+        GrantOperation::RetireGrant,
+    ];
+    grant.constraints = GrantConstraints {
+        encryption_context_equals: Some(context(&[("Department", "IT")])),
+        encryption_context_subset: Some(context(&[("a", "1"), ("b", "")])),
+    };
+    store.create_grant(&grant, 10).await.unwrap();
+    assert_eq!(
+        store.grant(grant.grant_id).await.unwrap(),
+        Some(grant.clone())
+    );
+    assert_eq!(store.grants(key.key_id).await.unwrap(), vec![grant.clone()]);
+    assert!(matches!(
+        store.create_grant(&grant, 10).await,
+        Err(StoreError::AlreadyExists)
+    ));
+    assert!(store.grant(GrantId([9; 32])).await.unwrap().is_none());
+    let mut orphan = grant_record(key_id(2), 8, None);
+    orphan.key_id = key_id(2);
+    assert!(matches!(
+        store.create_grant(&orphan, 10).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub(crate) async fn grants_list_oldest_first_and_delete(store: Arc<dyn Store>) {
+    let key = create_key(&*store, key_id(1), &account_a(), &us_east_1()).await;
+    let other = create_key(&*store, key_id(2), &account_a(), &us_east_1()).await;
+    for n in [3u8, 1, 2] {
+        store
+            .create_grant(&grant_record(key.key_id, n, None), 10)
+            .await
+            .unwrap();
+    }
+    store
+        .create_grant(&grant_record(other.key_id, 9, None), 10)
+        .await
+        .unwrap();
+    let ids: Vec<GrantId> = store
+        .grants(key.key_id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|g| g.grant_id)
+        .collect();
+    assert_eq!(
+        ids,
+        vec![GrantId([1; 32]), GrantId([2; 32]), GrantId([3; 32])]
+    );
+    // A grant is deleted only through its own key.
+    assert!(matches!(
+        store.delete_grant(other.key_id, GrantId([2; 32])).await,
+        Err(StoreError::NotFound)
+    ));
+    store
+        .delete_grant(key.key_id, GrantId([2; 32]))
+        .await
+        .unwrap();
+    assert_eq!(store.grants(key.key_id).await.unwrap().len(), 2);
+    assert!(store.grant(GrantId([2; 32])).await.unwrap().is_none());
+    assert!(matches!(
+        store.delete_grant(key.key_id, GrantId([2; 32])).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub(crate) async fn grant_limit_per_key_writes_nothing(store: Arc<dyn Store>) {
+    let key = create_key(&*store, key_id(1), &account_a(), &us_east_1()).await;
+    for n in 1..=3u8 {
+        store
+            .create_grant(&grant_record(key.key_id, n, None), 3)
+            .await
+            .unwrap();
+    }
+    let mut over = grant_record(key.key_id, 4, None);
+    over.constraints.encryption_context_subset = Some(context(&[("k", "v")]));
+    assert!(matches!(
+        store.create_grant(&over, 3).await,
+        Err(StoreError::LimitExceeded)
+    ));
+    assert_eq!(store.grants(key.key_id).await.unwrap().len(), 3);
+    assert!(store.grant(over.grant_id).await.unwrap().is_none());
+}
+
+pub(crate) async fn retirable_grants_page_across_keys(store: Arc<dyn Store>) {
+    let ops = "arn:aws:iam::111122223333:role/ops";
+    let a = create_key(&*store, key_id(1), &account_a(), &us_east_1()).await;
+    let b = create_key(&*store, key_id(2), &account_b(), &us_east_1()).await;
+    for (key, n) in [(&a, 5u8), (&b, 2), (&a, 9)] {
+        let mut grant = grant_record(key.key_id, n, Some(ops));
+        grant.constraints.encryption_context_equals = Some(context(&[("n", "x")]));
+        store.create_grant(&grant, 10).await.unwrap();
+    }
+    store
+        .create_grant(
+            &grant_record(a.key_id, 7, Some("arn:aws:iam::111122223333:role/other")),
+            10,
+        )
+        .await
+        .unwrap();
+    let first = store.retirable_grants(ops, None, 2).await.unwrap();
+    assert_eq!(
+        first.iter().map(|g| g.grant_id).collect::<Vec<_>>(),
+        vec![GrantId([2; 32]), GrantId([5; 32])]
+    );
+    assert_eq!(
+        first[0].constraints.encryption_context_equals,
+        Some(context(&[("n", "x")]))
+    );
+    let rest = store
+        .retirable_grants(ops, Some(first[1].grant_id), 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.iter().map(|g| g.grant_id).collect::<Vec<_>>(),
+        vec![GrantId([9; 32])]
+    );
 }

@@ -11,11 +11,11 @@ mod records;
 mod sqlite;
 
 pub use identity::{AccessKeyRecord, IamEntity, IamEntityKind, IamStore};
-pub use records::{AliasRecord, BackingKeyRecord, KeyRecord, Tag};
+pub use records::{AliasRecord, BackingKeyRecord, GrantRecord, KeyRecord, Tag};
 pub use sqlite::{SchemaTooNew, SqliteStore};
 
 use async_trait::async_trait;
-use kmsd_model::{AccountId, AliasName, KeyId, KeyState, Region, Timestamp};
+use kmsd_model::{AccountId, AliasName, GrantId, KeyId, KeyState, Region, Timestamp};
 
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
@@ -136,4 +136,27 @@ pub trait Store: Send + Sync + 'static {
 
     /// Removes tags; keys that are not there are ignored. `NotFound` when the key does not exist.
     async fn untag_key(&self, key_id: KeyId, tag_keys: &[String]) -> Result<(), StoreError>;
+
+    /// Adds a grant to its key. `LimitExceeded` (writing nothing) when the key already has
+    /// `max_per_key` grants; `NotFound` without the key; `AlreadyExists` for a used id.
+    async fn create_grant(&self, grant: &GrantRecord, max_per_key: usize)
+    -> Result<(), StoreError>;
+
+    /// Every grant on a key, oldest first (ties by grant id).
+    async fn grants(&self, key_id: KeyId) -> Result<Vec<GrantRecord>, StoreError>;
+
+    /// One grant by id, on whichever key.
+    async fn grant(&self, grant_id: GrantId) -> Result<Option<GrantRecord>, StoreError>;
+
+    /// The grants whose retiring principal is exactly `retiring_principal`, on keys of any
+    /// account, in grant id order after `after`.
+    async fn retirable_grants(
+        &self,
+        retiring_principal: &str,
+        after: Option<GrantId>,
+        limit: usize,
+    ) -> Result<Vec<GrantRecord>, StoreError>;
+
+    /// Removes a grant. `NotFound` if the key has no such grant.
+    async fn delete_grant(&self, key_id: KeyId, grant_id: GrantId) -> Result<(), StoreError>;
 }

@@ -1,8 +1,8 @@
 //! The rows the store keeps, as typed values.
 
 use kmsd_model::{
-    AccountId, AliasName, BackingKeyId, KeyId, KeySpec, KeyState, KeyUsage, Origin, Region,
-    Timestamp,
+    AccountId, AliasName, BackingKeyId, GrantConstraints, GrantId, GrantOperation, KeyId, KeySpec,
+    KeyState, KeyUsage, Origin, Region, Timestamp,
 };
 
 /// One KMS key's metadata. Key material is never here: see [`BackingKeyRecord`].
@@ -44,6 +44,25 @@ pub struct AliasRecord {
     pub target_key_id: KeyId,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+/// A grant on one key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantRecord {
+    pub grant_id: GrantId,
+    pub key_id: KeyId,
+    /// The caller's `Name`, which makes CreateGrant idempotent.
+    pub name: Option<String>,
+    /// The principal ARN the grant is for.
+    pub grantee_principal: String,
+    /// The principal ARN that may retire the grant, if any.
+    pub retiring_principal: Option<String>,
+    /// The account of the principal that created the grant.
+    pub issuing_account: AccountId,
+    /// In a fixed order, without repeats.
+    pub operations: Vec<GrantOperation>,
+    pub constraints: GrantConstraints,
+    pub created_at: Timestamp,
 }
 
 pub use kmsd_model::Tag;

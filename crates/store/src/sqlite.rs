@@ -9,6 +9,7 @@
 //! Every multi-statement write is one `BEGIN IMMEDIATE` transaction.
 
 mod decode;
+mod grants;
 mod identity;
 mod migrations;
 
@@ -18,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use kmsd_model::{AccountId, AliasName, KeyId, KeyState, Region, Timestamp};
+use kmsd_model::{AccountId, AliasName, GrantId, KeyId, KeyState, Region, Timestamp};
 use rusqlite::types::Value;
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
@@ -26,7 +27,7 @@ use rusqlite::{
 
 pub use migrations::SchemaTooNew;
 
-use crate::{AliasRecord, BackingKeyRecord, KeyRecord, Store, StoreError, Tag};
+use crate::{AliasRecord, BackingKeyRecord, GrantRecord, KeyRecord, Store, StoreError, Tag};
 
 /// How long a statement waits for another connection's lock before failing with `Backend`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -765,6 +766,40 @@ impl Store for SqliteStore {
             tx.commit().map_err(backend)
         })
         .await
+    }
+
+    async fn create_grant(
+        &self,
+        grant: &GrantRecord,
+        max_per_key: usize,
+    ) -> Result<(), StoreError> {
+        let grant = grant.clone();
+        self.write(move |conn| grants::insert(conn, &grant, max_per_key))
+            .await
+    }
+
+    async fn grants(&self, key_id: KeyId) -> Result<Vec<GrantRecord>, StoreError> {
+        self.read(move |conn| grants::of_key(conn, key_id)).await
+    }
+
+    async fn grant(&self, grant_id: GrantId) -> Result<Option<GrantRecord>, StoreError> {
+        self.read(move |conn| grants::by_id(conn, grant_id)).await
+    }
+
+    async fn retirable_grants(
+        &self,
+        retiring_principal: &str,
+        after: Option<GrantId>,
+        limit: usize,
+    ) -> Result<Vec<GrantRecord>, StoreError> {
+        let principal = retiring_principal.to_owned();
+        self.read(move |conn| grants::retirable(conn, &principal, after, limit))
+            .await
+    }
+
+    async fn delete_grant(&self, key_id: KeyId, grant_id: GrantId) -> Result<(), StoreError> {
+        self.write(move |conn| grants::delete(conn, key_id, grant_id))
+            .await
     }
 }
 

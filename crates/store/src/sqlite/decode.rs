@@ -24,6 +24,18 @@ pub(super) fn text(row: &Row<'_>, idx: usize, column: &'static str) -> Result<St
     }
 }
 
+/// A nullable TEXT column.
+pub(super) fn opt_text(
+    row: &Row<'_>,
+    idx: usize,
+    column: &'static str,
+) -> Result<Option<String>, StoreError> {
+    match value(row, idx)? {
+        ValueRef::Null => Ok(None),
+        _ => text(row, idx, column).map(Some),
+    }
+}
+
 /// A TEXT column holding a value's string form.
 pub(super) fn parse<T: FromStr>(
     row: &Row<'_>,
@@ -40,7 +52,11 @@ pub(super) fn parse<T: FromStr>(
 }
 
 /// An INTEGER column holding milliseconds.
-fn timestamp(row: &Row<'_>, idx: usize, column: &'static str) -> Result<Timestamp, StoreError> {
+pub(super) fn timestamp(
+    row: &Row<'_>,
+    idx: usize,
+    column: &'static str,
+) -> Result<Timestamp, StoreError> {
     match value(row, idx)? {
         ValueRef::Integer(ms) => Ok(Timestamp::from_millis(ms)),
         _ => Err(StoreError::Corrupt { column }),

@@ -96,6 +96,31 @@ CREATE TABLE iam_access_keys (
 );
 CREATE INDEX iam_access_keys_by_user ON iam_access_keys (account, user_name);
 "#,
+    // 3: grants. Operations are a comma-separated list of GrantOperation values; constraint
+    // pairs are rows of their own (kind 'equals' or 'subset').
+    r#"
+CREATE TABLE grants (
+    grant_id            TEXT    NOT NULL PRIMARY KEY,
+    key_id              TEXT    NOT NULL REFERENCES keys (key_id),
+    name                TEXT,
+    grantee_principal   TEXT    NOT NULL,
+    retiring_principal  TEXT,
+    issuing_account     TEXT    NOT NULL,
+    operations          TEXT    NOT NULL,
+    created_at          BIGINT  NOT NULL
+);
+-- ListGrants and the per-key count, oldest first.
+CREATE INDEX grants_by_key ON grants (key_id, created_at, grant_id);
+-- ListRetirableGrants, in grant id order.
+CREATE INDEX grants_by_retiring_principal ON grants (retiring_principal, grant_id);
+CREATE TABLE grant_constraints (
+    grant_id        TEXT    NOT NULL REFERENCES grants (grant_id),
+    kind            TEXT    NOT NULL,
+    context_key     TEXT    NOT NULL,
+    context_value   TEXT    NOT NULL,
+    PRIMARY KEY (grant_id, kind, context_key)
+);
+"#,
 ];
 
 /// The schema version this build writes and understands.
