@@ -89,6 +89,7 @@ fn kms_code(e: &KmsError) -> (u16, &'static str) {
         KmsError::AccessDenied(_) => "AccessDeniedException",
         KmsError::CustomKeyStoreNotFound(_) => "CustomKeyStoreNotFoundException",
         KmsError::InvalidGrantToken(_) => "InvalidGrantTokenException",
+        KmsError::InvalidGrantId(_) => "InvalidGrantIdException",
         KmsError::DryRunOperation => "DryRunOperationException",
         KmsError::Internal(_) => return (500, "KMSInternalException"),
         _ => return (500, "KMSInternalException"),

@@ -71,7 +71,7 @@ pub async fn serve(
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
                 Err(e) => {
@@ -83,9 +83,10 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let edge = edge.clone();
+        let source_ip = peer.ip();
         let service = service_fn(move |req| {
             let edge = edge.clone();
-            async move { Ok::<_, Infallible>(handle(&edge, req).await) }
+            async move { Ok::<_, Infallible>(handle(&edge, req, source_ip).await) }
         });
         let conn = hyper::server::conn::http1::Builder::new()
             .keep_alive(true)
@@ -105,7 +106,11 @@ pub async fn serve(
     }
 }
 
-async fn handle(edge: &Edge, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn handle(
+    edge: &Edge,
+    req: Request<Incoming>,
+    source_ip: std::net::IpAddr,
+) -> Response<Full<Bytes>> {
     let request_id = new_request_id();
     let response = match (req.method(), req.uri().path()) {
         (&Method::GET, "/health") => json_response(
@@ -116,8 +121,10 @@ async fn handle(edge: &Edge, req: Request<Incoming>) -> Response<Full<Bytes>> {
         (&Method::POST, "/dev/advance-clock") if edge.options.dev_endpoints => {
             advance_clock(edge, &req).await
         }
-        (&Method::POST, "/") if is_json_protocol(&req) => kms_request(edge, req, &request_id).await,
-        (&Method::POST, "/") => query_request(edge, req, &request_id).await,
+        (&Method::POST, "/") if is_json_protocol(&req) => {
+            kms_request(edge, req, &request_id, source_ip).await
+        }
+        (&Method::POST, "/") => query_request(edge, req, &request_id, source_ip).await,
         _ => json_response(
             StatusCode::NOT_FOUND,
             br#"{"message":"Not Found"}"#.to_vec(),
@@ -131,6 +138,7 @@ async fn kms_request(
     edge: &Edge,
     req: Request<Incoming>,
     request_id: &str,
+    source_ip: std::net::IpAddr,
 ) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let operation = parts
@@ -163,6 +171,7 @@ async fn kms_request(
         let ctx = RequestContext {
             principal,
             request_id: request_id.to_owned(),
+            source_ip: Some(source_ip),
         };
         let out = kms::dispatch(&s.kms, &ctx, op, &body).await?;
         serde_json::to_vec(&out).map_err(|e| ApiError::Serialization(e.to_string()))
@@ -182,6 +191,7 @@ async fn query_request(
     edge: &Edge,
     req: Request<Incoming>,
     request_id: &str,
+    source_ip: std::net::IpAddr,
 ) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let body = match read_body(body, edge.options.max_body_bytes).await {
@@ -227,6 +237,7 @@ async fn query_request(
             let ctx = RequestContext {
                 principal: authenticated.principal,
                 request_id: request_id.to_owned(),
+                source_ip: Some(source_ip),
             };
             query::handle(&s.iam, &s.sts, &ctx, service, &body).await
         }

@@ -1,6 +1,7 @@
 //! The caller as the policy engine sees it: its policy principal and the global condition keys
 //! (`aws:PrincipalArn`, `aws:userid`, `aws:CurrentTime`, …) every authorization starts from.
 
+use crate::RequestContext;
 use kmsd_model::{Principal, PrincipalKind, Timestamp};
 use kmsd_policy::ContextMap;
 
@@ -28,9 +29,13 @@ impl CallerArns {
     }
 }
 
-/// The global condition keys of a request by `principal` at `now`.
-pub(crate) fn global_context(principal: &Principal, now: Timestamp) -> ContextMap {
+/// The global condition keys of a request at `now`.
+pub(crate) fn global_context(ctx: &RequestContext, now: Timestamp) -> ContextMap {
+    let principal = &ctx.principal;
     let mut context = ContextMap::new();
+    if let Some(ip) = ctx.source_ip {
+        context.insert("aws:SourceIp", ip.to_string());
+    }
     let principal_arn = principal.role_arn().unwrap_or_else(|| principal.arn());
     context
         .insert("aws:PrincipalArn", principal_arn)

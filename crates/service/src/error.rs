@@ -46,6 +46,8 @@ pub enum KmsError {
     CustomKeyStoreNotFound(String),
     #[error("{0}")]
     InvalidGrantToken(String),
+    #[error("{0}")]
+    InvalidGrantId(String),
     #[error("The request would have succeeded, but the DryRun option is set.")]
     DryRunOperation,
     /// Something inside kmsd failed. The message sent to the caller is generic; the cause is

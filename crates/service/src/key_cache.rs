@@ -19,6 +19,16 @@ pub(crate) struct CachedKey {
     /// The key policy, parsed once; `None` if the stored document no longer parses (then
     /// nothing is allowed).
     pub policy: Option<kmsd_policy::PolicyDocument>,
+    /// The key's grants, indexed by grantee.
+    pub grants: crate::grants::KeyGrants,
+    /// For `aws:ResourceTag/…`.
+    pub tags: Vec<kmsd_model::Tag>,
+    /// The key's alias names, for `kms:ResourceAliases`.
+    pub aliases: Vec<String>,
+    /// The cache epoch this entry was loaded under: a change to the key (its policy, grants,
+    /// tags or aliases) replaces the entry, so decisions cached for an older generation are
+    /// never used again.
+    pub generation: u64,
 }
 
 impl CachedKey {

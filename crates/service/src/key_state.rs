@@ -9,8 +9,10 @@ use kmsd_model::KeyState;
 /// The rows of the key-state table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum StateRule {
-    /// Encrypt, Decrypt, ReEncrypt, GenerateDataKey*, CreateGrant.
+    /// Encrypt, Decrypt, ReEncrypt, GenerateDataKey*.
     Crypto,
+    /// CreateGrant: as the crypto operations, except that an Unavailable key takes grants.
+    Grant,
     /// EnableKey, DisableKey.
     EnableDisable,
     /// CreateAlias, TagResource, UntagResource, UpdateKeyDescription (and an UpdateAlias target).
@@ -26,6 +28,11 @@ pub(crate) fn check(rule: StateRule, key: &CachedKey) -> Result<(), KmsError> {
         (_, PendingDeletion | PendingReplicaDeletion) => invalid("pending deletion"),
         (_, Creating) => invalid("creating"),
         (StateRule::Crypto, Enabled | Updating) => Ok(()),
+        (StateRule::Grant, Enabled | Updating | Unavailable) => Ok(()),
+        (StateRule::Grant, Disabled) => Err(KmsError::Disabled {
+            key_arn: arn.clone(),
+        }),
+        (StateRule::Grant, PendingImport) => invalid("pending import"),
         (StateRule::Crypto, Disabled) => Err(KmsError::Disabled {
             key_arn: arn.clone(),
         }),

@@ -10,7 +10,9 @@ mod accounts;
 mod authorize;
 mod caller;
 mod clock;
+mod decision_cache;
 mod error;
+mod grants;
 pub mod identity;
 mod key_cache;
 mod key_state;
@@ -37,11 +39,16 @@ use std::sync::Arc;
 /// The most keys whose metadata and unwrapped backing keys stay in memory at once.
 pub const DEFAULT_KEY_CACHE_CAPACITY: usize = 100_000;
 
+/// The most cached policy verdicts (principal × key × action) at once.
+pub const DEFAULT_DECISION_CACHE_CAPACITY: usize = 100_000;
+
 /// Who is calling, established by the server before an operation runs.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
     pub principal: Principal,
     pub request_id: String,
+    /// The client's address (`aws:SourceIp`), when the request came over the network.
+    pub source_ip: Option<std::net::IpAddr>,
 }
 
 /// The KMS service of one deployment in one region.
@@ -53,6 +60,7 @@ pub struct Kms {
     region: Region,
     partition: &'static str,
     keys: KeyCache,
+    decisions: decision_cache::DecisionCache,
     credentials: CredentialDirectory,
     iam: Arc<Iam>,
 }
@@ -74,6 +82,7 @@ impl Kms {
             region,
             partition: "aws",
             keys: KeyCache::new(DEFAULT_KEY_CACHE_CAPACITY),
+            decisions: decision_cache::DecisionCache::new(DEFAULT_DECISION_CACHE_CAPACITY),
             credentials,
             iam,
         }

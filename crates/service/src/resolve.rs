@@ -120,11 +120,30 @@ impl Kms {
             backing_keys.insert(stored.backing_key_id, key);
         }
         let policy = crate::policy_document::parse_stored(&record.policy, &arn);
+        let grants = crate::grants::KeyGrants::new(self.store.grants(key_id).await?);
+        let tags = self.store.tags(key_id).await?;
+        let aliases = self
+            .store
+            .list_aliases(
+                &record.account,
+                &record.region,
+                Some(key_id),
+                None,
+                crate::operations::MAX_ALIASES_PER_KEY,
+            )
+            .await?
+            .into_iter()
+            .map(|a| a.name.to_string())
+            .collect();
         let entry = Arc::new(CachedKey {
             record,
             arn,
             backing_keys,
             policy,
+            grants,
+            tags,
+            aliases,
+            generation: epoch,
         });
         self.keys.insert_if_unchanged(entry.clone(), epoch);
         Ok(Some(entry))

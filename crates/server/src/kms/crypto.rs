@@ -78,7 +78,7 @@ pub(crate) async fn encrypt(
         encryption_algorithm,
         dry_run: w.dry_run.unwrap_or(false),
     };
-    wire::refuse_grant_tokens(&w.grant_tokens)?;
+    wire::grant_tokens(kms, &w.grant_tokens)?;
     let out = kms.encrypt(ctx, req).await?;
     Ok(json!({
         "CiphertextBlob": wire::encode_blob(&out.ciphertext_blob),
@@ -136,7 +136,7 @@ pub(crate) async fn decrypt(
         encryption_algorithm,
         dry_run: w.dry_run.unwrap_or(false),
     };
-    wire::refuse_grant_tokens(&w.grant_tokens)?;
+    wire::grant_tokens(kms, &w.grant_tokens)?;
     let out = kms.decrypt(ctx, req).await?;
     Ok(json!({
         "KeyId": out.key_arn,
@@ -194,7 +194,7 @@ pub(crate) async fn re_encrypt(
         destination_encryption_algorithm: destination_algorithm,
         dry_run: w.dry_run.unwrap_or(false),
     };
-    wire::refuse_grant_tokens(&w.grant_tokens)?;
+    wire::grant_tokens(kms, &w.grant_tokens)?;
     let out = kms.re_encrypt(ctx, req).await?;
     Ok(json!({
         "CiphertextBlob": wire::encode_blob(&out.ciphertext_blob),
@@ -219,7 +219,10 @@ struct GenerateDataKeyWire {
     dry_run: Option<bool>,
 }
 
-fn data_key_request(body: &[u8]) -> Result<(GenerateDataKeyRequest, Option<Value>), ApiError> {
+fn data_key_request(
+    kms: &Kms,
+    body: &[u8],
+) -> Result<(GenerateDataKeyRequest, Option<Value>), ApiError> {
     let w: GenerateDataKeyWire = wire::decode(body)?;
     let mut v = Validator::new();
     let key_id = wire::key_id_member(&mut v, "keyId", &w.key_id, true);
@@ -251,7 +254,7 @@ fn data_key_request(body: &[u8]) -> Result<(GenerateDataKeyRequest, Option<Value
         length,
         dry_run: w.dry_run.unwrap_or(false),
     };
-    wire::refuse_grant_tokens(&w.grant_tokens)?;
+    wire::grant_tokens(kms, &w.grant_tokens)?;
     Ok((req, w.recipient))
 }
 
@@ -260,7 +263,7 @@ pub(crate) async fn generate_data_key(
     ctx: &RequestContext,
     body: &[u8],
 ) -> Result<Value, ApiError> {
-    let (req, recipient) = data_key_request(body)?;
+    let (req, recipient) = data_key_request(kms, body)?;
     refuse_recipient(&recipient)?;
     let out = kms.generate_data_key(ctx, req).await?;
     Ok(json!({
@@ -276,7 +279,7 @@ pub(crate) async fn generate_data_key_without_plaintext(
     ctx: &RequestContext,
     body: &[u8],
 ) -> Result<Value, ApiError> {
-    let (req, _) = data_key_request(body)?;
+    let (req, _) = data_key_request(kms, body)?;
     let out = kms.generate_data_key_without_plaintext(ctx, req).await?;
     Ok(json!({
         "CiphertextBlob": wire::encode_blob(&out.ciphertext_blob),

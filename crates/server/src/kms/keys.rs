@@ -137,7 +137,7 @@ pub(crate) async fn describe_key(
     wire::check_grant_tokens(&mut v, &w.grant_tokens);
     v.finish()?;
     let key_id = wire::key_reference(key_id.unwrap_or_default())?;
-    wire::refuse_grant_tokens(&w.grant_tokens)?;
+    wire::grant_tokens(kms, &w.grant_tokens)?;
     let metadata = kms.describe_key(ctx, DescribeKeyRequest { key_id }).await?;
     Ok(json!({ "KeyMetadata": key_metadata(&metadata) }))
 }

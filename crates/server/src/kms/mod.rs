@@ -3,6 +3,7 @@
 
 mod aliases;
 mod crypto;
+mod grants;
 mod keys;
 mod tags_policies;
 mod wire;
@@ -46,6 +47,11 @@ pub(crate) async fn dispatch(
         "GetKeyPolicy" => tags_policies::get_key_policy(kms, ctx, body).await,
         "PutKeyPolicy" => tags_policies::put_key_policy(kms, ctx, body).await,
         "ListKeyPolicies" => tags_policies::list_key_policies(kms, ctx, body).await,
+        "CreateGrant" => grants::create_grant(kms, ctx, body).await,
+        "ListGrants" => grants::list_grants(kms, ctx, body).await,
+        "ListRetirableGrants" => grants::list_retirable_grants(kms, ctx, body).await,
+        "RetireGrant" => grants::retire_grant(kms, ctx, body).await,
+        "RevokeGrant" => grants::revoke_grant(kms, ctx, body).await,
         other => Err(unknown_or_unsupported(other)),
     }
 }
@@ -57,7 +63,6 @@ const NOT_YET_SERVED: &[&str] = &[
     "CancelKeyDeletion",
     "ConnectCustomKeyStore",
     "CreateCustomKeyStore",
-    "CreateGrant",
     "DeleteCustomKeyStore",
     "DeleteImportedKeyMaterial",
     "DeriveSharedSecret",
@@ -73,12 +78,8 @@ const NOT_YET_SERVED: &[&str] = &[
     "GetParametersForImport",
     "GetPublicKey",
     "ImportKeyMaterial",
-    "ListGrants",
     "ListKeyRotations",
-    "ListRetirableGrants",
     "ReplicateKey",
-    "RetireGrant",
-    "RevokeGrant",
     "RotateKeyOnDemand",
     "ScheduleKeyDeletion",
     "Sign",

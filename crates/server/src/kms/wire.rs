@@ -99,14 +99,12 @@ pub(crate) fn check_grant_tokens(v: &mut Validator, tokens: &Option<Vec<String>>
     }
 }
 
-/// Grants do not exist yet, so no grant token can be valid: refuse rather than ignore.
-pub(crate) fn refuse_grant_tokens(tokens: &Option<Vec<String>>) -> Result<(), KmsError> {
-    match tokens {
-        Some(t) if !t.is_empty() => Err(KmsError::InvalidGrantToken(
-            "Invalid grant token.".to_owned(),
-        )),
-        _ => Ok(()),
-    }
+/// `GrantTokens`: each must be a token this deployment issued.
+pub(crate) fn grant_tokens(
+    kms: &kmsd_service::Kms,
+    tokens: &Option<Vec<String>>,
+) -> Result<(), KmsError> {
+    kms.check_grant_tokens(tokens.as_deref().unwrap_or_default())
 }
 
 /// `Limit`: an optional integer in `min..=max`.

@@ -313,7 +313,7 @@ impl Iam {
         if caller.is_root() {
             return Ok(());
         }
-        let context = global_context(caller, self.clock.now());
+        let context = global_context(ctx, self.clock.now());
         match self
             .identity_verdict(caller, action, resource, &context)
             .await?
@@ -336,14 +336,12 @@ impl Iam {
         let policies = self.identity_policies(caller).await?;
         let arns = CallerArns::of(caller);
         let request = Request::new(arns.policy_principal(), action, resource, context);
-        let evaluations: Vec<_> = policies.iter().map(|p| p.evaluate(&request)).collect();
-        Ok(if evaluations.iter().any(|e| e.explicit_deny) {
-            IdentityVerdict::ExplicitDeny
-        } else if evaluations.iter().any(|e| e.allow.is_some()) {
-            IdentityVerdict::Allow
-        } else {
-            IdentityVerdict::NoAllow
-        })
+        Ok(verdict_of(&policies, &request))
+    }
+
+    /// Changes with every IAM write: a value cached under an older epoch may be stale.
+    pub(crate) fn policies_epoch(&self) -> u64 {
+        self.policies_epoch.load(Ordering::Acquire)
     }
 
     /// Parses an identity policy for storage.
@@ -356,5 +354,23 @@ impl Iam {
         PolicyDocument::parse(document, PolicyKind::Identity)
             .map(drop)
             .map_err(|e| IamError::MalformedPolicyDocument(e.message().to_owned()))
+    }
+}
+
+/// What a set of identity-based policies says about one request: any Deny wins, then any
+/// Allow.
+pub(crate) fn verdict_of(policies: &[PolicyDocument], request: &Request<'_>) -> IdentityVerdict {
+    let mut allowed = false;
+    for policy in policies {
+        let evaluation = policy.evaluate(request);
+        if evaluation.explicit_deny {
+            return IdentityVerdict::ExplicitDeny;
+        }
+        allowed |= evaluation.allow.is_some();
+    }
+    if allowed {
+        IdentityVerdict::Allow
+    } else {
+        IdentityVerdict::NoAllow
     }
 }

@@ -17,7 +17,7 @@ mod users;
 
 pub use access_keys::{AccessKeyIdentity, AccessKeyInfo};
 pub use authority::IdentityKind;
-pub(crate) use authority::IdentityVerdict;
+pub(crate) use authority::{IdentityVerdict, verdict_of};
 pub use entities::{
     AttachedPolicy, GroupInfo, ManagedPolicyInfo, PolicyVersionInfo, RoleInfo, UserInfo,
 };

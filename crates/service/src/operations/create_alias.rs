@@ -42,7 +42,10 @@ impl Kms {
             created_at: now,
             updated_at: now,
         };
-        match self.store.create_alias(&record, MAX_ALIASES_PER_KEY).await {
+        let result = self.store.create_alias(&record, MAX_ALIASES_PER_KEY).await;
+        // The key's alias list is part of its cache entry (`kms:ResourceAliases`).
+        self.keys.invalidate(&key.record.key_id);
+        match result {
             Ok(()) => Ok(()),
             Err(StoreError::AlreadyExists) => Err(KmsError::AlreadyExists(format!(
                 "An alias with the name {} already exists",

@@ -28,10 +28,23 @@ impl Kms {
         ctx: &RequestContext,
         req: CreateKeyRequest,
     ) -> Result<KeyMetadata, KmsError> {
-        self.authorize_by_iam(ctx, "kms:CreateKey", "*").await?;
         let key_spec = req.key_spec.unwrap_or(KeySpec::SymmetricDefault);
         let key_usage = req.key_usage.unwrap_or(KeyUsage::EncryptDecrypt);
         let origin = req.origin.unwrap_or(Origin::AwsKms);
+        self.authorize_by_iam_with(ctx, "kms:CreateKey", "*", |context| {
+            context
+                .insert("kms:KeySpec", key_spec.as_str())
+                .insert("kms:CustomerMasterKeySpec", key_spec.as_str())
+                .insert("kms:KeyUsage", key_usage.as_str())
+                .insert("kms:KeyOrigin", origin.as_str())
+                .insert("kms:MultiRegion", req.multi_region.to_string())
+                .insert(
+                    "kms:BypassPolicyLockoutSafetyCheck",
+                    req.bypass_policy_lockout_safety_check.to_string(),
+                );
+            crate::authorize::add_request_tags(context, &req.tags);
+        })
+        .await?;
         if key_spec != KeySpec::SymmetricDefault {
             return Err(KmsError::UnsupportedOperation(format!(
                 "KeySpec {key_spec} is not supported by this kmsd release; only SYMMETRIC_DEFAULT keys can be created."
@@ -108,14 +121,18 @@ impl Kms {
                 .await?;
         }
         self.store.create_key(&record, &stored, &req.tags).await?;
+        let epoch = self.keys.epoch();
         let entry = CachedKey {
             policy: crate::policy_document::parse_stored(&record.policy, &arn),
             record,
             arn,
             backing_keys: HashMap::from([(backing_key.id(), backing_key)]),
+            grants: Default::default(),
+            tags: req.tags,
+            aliases: Vec::new(),
+            generation: epoch,
         };
         let metadata = KeyMetadata::of(&entry);
-        let epoch = self.keys.epoch();
         self.keys.insert_if_unchanged(Arc::new(entry), epoch);
         Ok(metadata)
     }

@@ -93,6 +93,7 @@ impl Kms {
             encryption_context: Some(context),
             encryption_algorithm: Some(algorithm_name.as_str()),
             request_alias: alias.as_deref(),
+            ..Default::default()
         };
         let action = if operation == "ReEncrypt" {
             "kms:ReEncryptFrom"

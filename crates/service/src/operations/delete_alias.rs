@@ -12,7 +12,8 @@ impl Kms {
         let alias_arn = self.alias_arn(account, &alias_name);
         self.authorize_by_iam(ctx, "kms:DeleteAlias", &alias_arn)
             .await?;
-        if let Some(alias) = self.store.alias(account, &self.region, &alias_name).await?
+        let alias = self.store.alias(account, &self.region, &alias_name).await?;
+        if let Some(alias) = &alias
             && let Some(key) = self.key_by_id(alias.target_key_id).await?
         {
             self.authorize(
@@ -23,11 +24,14 @@ impl Kms {
             )
             .await?;
         }
-        match self
+        let result = self
             .store
             .delete_alias(account, &self.region, &alias_name)
-            .await
-        {
+            .await;
+        if let Some(alias) = &alias {
+            self.keys.invalidate(&alias.target_key_id);
+        }
+        match result {
             Ok(()) => Ok(()),
             Err(StoreError::NotFound) => Err(KmsError::NotFound(format!(
                 "Alias {} is not found.",

@@ -39,6 +39,7 @@ impl Kms {
             encryption_context: Some(&req.encryption_context),
             encryption_algorithm: Some(algorithm_name.as_str()),
             request_alias: alias.as_deref(),
+            ..Default::default()
         };
         self.authorize(ctx, &key, "kms:Encrypt", facts).await?;
         let algorithm = check_encrypt_decrypt_key(&key, req.encryption_algorithm, "Encrypt")?;

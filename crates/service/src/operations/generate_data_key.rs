@@ -72,6 +72,7 @@ impl Kms {
             encryption_context: Some(&req.encryption_context),
             encryption_algorithm: Some("SYMMETRIC_DEFAULT"),
             request_alias: alias.as_deref(),
+            ..Default::default()
         };
         self.authorize(ctx, &key, &format!("kms:{operation}"), facts)
             .await?;

@@ -2,6 +2,7 @@
 //! order AWS makes them, the effect, the response.
 
 mod create_alias;
+mod create_grant;
 mod create_key;
 mod decrypt;
 mod delete_alias;
@@ -12,15 +13,19 @@ mod generate_data_key;
 mod generate_random;
 mod key_policies;
 mod list_aliases;
+mod list_grants;
 mod list_keys;
 mod list_resource_tags;
 mod re_encrypt;
+mod retire_grant;
+mod revoke_grant;
 mod tag_resource;
 mod untag_resource;
 mod update_alias;
 mod update_key_description;
 
 pub use create_alias::CreateAliasRequest;
+pub use create_grant::{CreateGrantRequest, CreateGrantResponse};
 pub use create_key::CreateKeyRequest;
 pub use decrypt::{DecryptRequest, DecryptResponse};
 pub use describe_key::DescribeKeyRequest;
@@ -29,9 +34,12 @@ pub use generate_data_key::{DataKeyLength, GenerateDataKeyRequest, GenerateDataK
 pub use generate_random::GenerateRandomRequest;
 pub use key_policies::{GetKeyPolicyRequest, ListKeyPoliciesRequest, PutKeyPolicyRequest};
 pub use list_aliases::{AliasListEntry, ListAliasesRequest};
+pub use list_grants::{GrantListEntry, ListGrantsRequest, ListRetirableGrantsRequest};
 pub use list_keys::{KeyListEntry, ListKeysRequest};
 pub use list_resource_tags::ListResourceTagsRequest;
 pub use re_encrypt::{ReEncryptRequest, ReEncryptResponse};
+pub use retire_grant::RetireGrantRequest;
+pub use revoke_grant::RevokeGrantRequest;
 pub use tag_resource::TagResourceRequest;
 pub use untag_resource::UntagResourceRequest;
 pub use update_alias::UpdateAliasRequest;

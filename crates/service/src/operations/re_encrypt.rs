@@ -43,6 +43,7 @@ impl Kms {
             encryption_context: Some(&req.destination_encryption_context),
             encryption_algorithm: Some(algorithm_name.as_str()),
             request_alias: alias.as_deref(),
+            ..Default::default()
         };
         self.authorize(ctx, &destination, "kms:ReEncryptTo", facts)
             .await?;

@@ -23,16 +23,21 @@ impl Kms {
             ctx,
             &key,
             "kms:TagResource",
-            crate::authorize::RequestFacts::default(),
+            crate::authorize::RequestFacts {
+                request_tags: Some(&req.tags),
+                ..Default::default()
+            },
         )
         .await?;
         check(StateRule::Modify, &key)?;
         check_tags(&req.tags)?;
-        match self
+        let result = self
             .store
             .tag_key(key.record.key_id, &req.tags, MAX_TAGS_PER_KEY)
-            .await
-        {
+            .await;
+        // Tags are part of the key's cache entry (`aws:ResourceTag/…`).
+        self.keys.invalidate(&key.record.key_id);
+        match result {
             Ok(()) => Ok(()),
             Err(StoreError::LimitExceeded) => Err(KmsError::LimitExceeded(format!(
                 "The request would give {} more than {MAX_TAGS_PER_KEY} tags.",

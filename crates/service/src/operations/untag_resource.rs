@@ -22,14 +22,19 @@ impl Kms {
             ctx,
             &key,
             "kms:UntagResource",
-            crate::authorize::RequestFacts::default(),
+            crate::authorize::RequestFacts {
+                tag_keys: Some(&req.tag_keys),
+                ..Default::default()
+            },
         )
         .await?;
         check(StateRule::Modify, &key)?;
         for tag_key in &req.tag_keys {
             check_tag_key_not_reserved(tag_key)?;
         }
-        match self.store.untag_key(key.record.key_id, &req.tag_keys).await {
+        let result = self.store.untag_key(key.record.key_id, &req.tag_keys).await;
+        self.keys.invalidate(&key.record.key_id);
+        match result {
             Ok(()) => Ok(()),
             Err(StoreError::NotFound) => Err(self.key_not_found_arn(&key.arn)),
             Err(e) => Err(e.into()),

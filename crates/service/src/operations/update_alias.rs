@@ -73,6 +73,8 @@ impl Kms {
                 MAX_ALIASES_PER_KEY,
             )
             .await;
+        self.keys.invalidate(&current.target_key_id);
+        self.keys.invalidate(&target.record.key_id);
         match result {
             Ok(()) => Ok(()),
             Err(StoreError::NotFound) => Err(not_found()),

@@ -113,7 +113,7 @@ impl Sts {
 
         let now = self.clock.now();
         let arns = CallerArns::of(caller);
-        let mut context = global_context(caller, now);
+        let mut context = global_context(ctx, now);
         if let Some(external_id) = &req.external_id {
             context.insert("sts:ExternalId", external_id.clone());
         }
