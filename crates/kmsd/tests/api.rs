@@ -22,6 +22,8 @@ mod crypto;
 mod dev;
 #[path = "api/durability.rs"]
 mod durability;
+#[path = "api/grants.rs"]
+mod grants;
 #[path = "api/identity.rs"]
 mod identity;
 #[path = "api/keys.rs"]

@@ -6,11 +6,11 @@ use crate::harness::{Kmsd, expect_error, now_secs, ok};
 use crate::sigv4::{amz_date, hex, hmac_sha256, sha256};
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 
-const OTHER_ACCOUNT: &str = "098765432109";
-const OTHER_ROOT_KEY: &str = "AKIA0987654321ROOT01";
-const OTHER_ROOT_SECRET: &str = "rootsecret0987654321rootsecret0987654321";
+pub(crate) const OTHER_ACCOUNT: &str = "098765432109";
+pub(crate) const OTHER_ROOT_KEY: &str = "AKIA0987654321ROOT01";
+pub(crate) const OTHER_ROOT_SECRET: &str = "rootsecret0987654321rootsecret0987654321";
 
-fn two_accounts() -> Kmsd {
+pub(crate) fn two_accounts() -> Kmsd {
     let root = tempfile::tempdir().unwrap();
     std::fs::write(
         root.path().join("kmsd.toml"),
@@ -24,13 +24,13 @@ fn two_accounts() -> Kmsd {
 
 /// Credentials to sign with.
 #[derive(Clone)]
-struct Creds {
-    key: String,
-    secret: String,
-    token: Option<String>,
+pub(crate) struct Creds {
+    pub key: String,
+    pub secret: String,
+    pub token: Option<String>,
 }
 
-fn creds(key: &str, secret: &str) -> Creds {
+pub(crate) fn creds(key: &str, secret: &str) -> Creds {
     Creds {
         key: key.into(),
         secret: secret.into(),
@@ -51,7 +51,12 @@ fn percent(s: &str) -> String {
 }
 
 /// A signed Query request (`service` is `iam` or `sts`); returns (status, body).
-fn query(kmsd: &Kmsd, service: &str, c: &Creds, params: &[(&str, &str)]) -> (u16, String) {
+pub(crate) fn query(
+    kmsd: &Kmsd,
+    service: &str,
+    c: &Creds,
+    params: &[(&str, &str)],
+) -> (u16, String) {
     let body: String = params
         .iter()
         .map(|(k, v)| format!("{}={}", percent(k), percent(v)))
@@ -105,7 +110,7 @@ fn query(kmsd: &Kmsd, service: &str, c: &Creds, params: &[(&str, &str)]) -> (u16
 }
 
 /// The text of the first `<tag>` in an XML answer.
-fn xml(body: &str, tag: &str) -> String {
+pub(crate) fn xml(body: &str, tag: &str) -> String {
     let open = format!("<{tag}>");
     let start = body
         .find(&open)
@@ -118,13 +123,13 @@ fn xml(body: &str, tag: &str) -> String {
     body[start..end].to_owned()
 }
 
-fn ok_query(kmsd: &Kmsd, service: &str, c: &Creds, params: &[(&str, &str)]) -> String {
+pub(crate) fn ok_query(kmsd: &Kmsd, service: &str, c: &Creds, params: &[(&str, &str)]) -> String {
     let (status, body) = query(kmsd, service, c, params);
     assert_eq!(status, 200, "{params:?}: {body}");
     body
 }
 
-fn kms_client(kmsd: &Kmsd, c: &Creds) -> aws_sdk_kms::Client {
+pub(crate) fn kms_client(kmsd: &Kmsd, c: &Creds) -> aws_sdk_kms::Client {
     let config = aws_sdk_kms::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -140,12 +145,12 @@ fn kms_client(kmsd: &Kmsd, c: &Creds) -> aws_sdk_kms::Client {
     aws_sdk_kms::Client::from_conf(config)
 }
 
-fn root() -> Creds {
+pub(crate) fn root() -> Creds {
     creds("test", "test")
 }
 
 /// Creates user `name` in the dev account with an inline policy and one access key.
-fn user_with_policy(kmsd: &Kmsd, name: &str, policy: &str) -> Creds {
+pub(crate) fn user_with_policy(kmsd: &Kmsd, name: &str, policy: &str) -> Creds {
     ok_query(
         kmsd,
         "iam",
