@@ -531,9 +531,7 @@ async fn a_change_to_policies_or_tags_is_in_force_on_the_next_request() {
     encrypt(&frank_kms, &key).await;
 
     // A key policy that reads the key's tags follows TagResource/UntagResource at once.
-    let tagged = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::111122223333:root"}},"Action":"kms:*","Resource":"*"}},{{"Effect":"Deny","Principal":"*","Action":"kms:Encrypt","Resource":"*","Condition":{{"StringNotEquals":{{"aws:ResourceTag/Project":"alpha"}}}}}}]}}"#
-    );
+    let tagged = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"},{"Effect":"Deny","Principal":"*","Action":"kms:Encrypt","Resource":"*","Condition":{"StringNotEquals":{"aws:ResourceTag/Project":"alpha"}}}]}"#;
     let key2 = crate::harness::create_key(&admin).await;
     ok(admin
         .put_key_policy()
