@@ -77,7 +77,16 @@ async fn run(config: Config) -> Result<(), config::ConfigError> {
         kmsd_store::SqliteStore::open(&config.database_path()).map_err(ConfigError::Store)?,
     );
     let keyring: Arc<dyn kmsd_keyring::Keyring> = Arc::new(keyring);
-    let clock = Arc::new(kmsd_service::ServiceClock::new());
+    // A dev deployment's clock offset survives restarts (see ServiceClock).
+    let clock = Arc::new(if config.dev {
+        kmsd_service::ServiceClock::with_offset_file(config.data_dir.join("dev-clock-offset"))
+            .map_err(|e| ConfigError::Io {
+                what: "reading the dev clock offset".into(),
+                source: e,
+            })?
+    } else {
+        kmsd_service::ServiceClock::new()
+    });
     let credentials = kmsd_service::CredentialDirectory::new(&config.accounts);
     let iam = Arc::new(kmsd_service::identity::Iam::new(
         store.clone(),
@@ -97,7 +106,24 @@ async fn run(config: Config) -> Result<(), config::ConfigError> {
         credentials,
         iam.clone(),
     ));
-    let services = kmsd_server::Services { kms, iam, sts };
+    // Work that came due while kmsd was down runs before the first request is served.
+    let due = kms
+        .run_due_jobs()
+        .await
+        .map_err(|e| ConfigError::Invalid(format!("running work that came due: {e}")))?;
+    if due != kmsd_service::DueWork::default() {
+        tracing::info!(
+            rotations = due.rotations,
+            deletions = due.deletions,
+            "ran work that came due while stopped"
+        );
+    }
+    let maintenance = kmsd_service::spawn_maintenance(kms.clone());
+    let services = kmsd_server::Services {
+        kms: kms.clone(),
+        iam,
+        sts,
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| ConfigError::Io {
@@ -119,6 +145,10 @@ async fn run(config: Config) -> Result<(), config::ConfigError> {
         ..Default::default()
     };
     kmsd_server::serve(listener, services, options, shutdown_signal()).await;
+    maintenance.abort();
+    if let Err(e) = kms.flush_key_usage().await {
+        tracing::error!(error = %e, "writing key usage at shutdown failed");
+    }
     tracing::info!("kmsd stopped");
     Ok(())
 }

@@ -28,6 +28,8 @@ mod grants;
 mod identity;
 #[path = "api/keys.rs"]
 mod keys;
+#[path = "api/lifecycle.rs"]
+mod lifecycle;
 #[path = "api/protocol.rs"]
 mod protocol;
 #[path = "api/sigv4.rs"]

@@ -154,6 +154,32 @@ impl DataKeySpec {
 }
 
 string_enum!(
+    /// `RotationType`: how a rotation came about.
+    RotationType {
+        Automatic => "AUTOMATIC",
+        OnDemand => "ON_DEMAND",
+    }
+);
+
+string_enum!(
+    /// `KeyLastUsageTrackingOperation`: the cryptographic operations GetKeyLastUsage reports.
+    KeyUsageOperation {
+        Decrypt => "Decrypt",
+        DeriveSharedSecret => "DeriveSharedSecret",
+        Encrypt => "Encrypt",
+        GenerateDataKey => "GenerateDataKey",
+        GenerateDataKeyPair => "GenerateDataKeyPair",
+        GenerateDataKeyPairWithoutPlaintext => "GenerateDataKeyPairWithoutPlaintext",
+        GenerateDataKeyWithoutPlaintext => "GenerateDataKeyWithoutPlaintext",
+        GenerateMac => "GenerateMac",
+        ReEncrypt => "ReEncrypt",
+        Sign => "Sign",
+        Verify => "Verify",
+        VerifyMac => "VerifyMac",
+    }
+);
+
+string_enum!(
     /// `GrantOperation`: an operation a grant may allow.
     GrantOperation {
         Decrypt => "Decrypt",

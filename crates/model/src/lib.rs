@@ -14,7 +14,7 @@ mod time;
 pub use context::{EncryptionContext, EncryptionContextError};
 pub use enums::{
     DataKeySpec, EncryptionAlgorithm, GrantOperation, KeyManager, KeySpec, KeyState, KeyUsage,
-    Origin, UnknownEnumValue,
+    KeyUsageOperation, Origin, RotationType, UnknownEnumValue,
 };
 pub use grant::{GrantConstraints, GrantId, InvalidGrantId, normalize_operations};
 pub use ids::{

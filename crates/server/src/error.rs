@@ -90,6 +90,7 @@ fn kms_code(e: &KmsError) -> (u16, &'static str) {
         KmsError::CustomKeyStoreNotFound(_) => "CustomKeyStoreNotFoundException",
         KmsError::InvalidGrantToken(_) => "InvalidGrantTokenException",
         KmsError::InvalidGrantId(_) => "InvalidGrantIdException",
+        KmsError::Conflict(_) => "ConflictException",
         KmsError::DryRunOperation => "DryRunOperationException",
         KmsError::Internal(_) => return (500, "KMSInternalException"),
         _ => return (500, "KMSInternalException"),

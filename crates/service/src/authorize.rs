@@ -58,6 +58,10 @@ pub(crate) struct RequestFacts<'a> {
     pub tag_keys: Option<&'a [String]>,
     /// CreateGrant's grant (`kms:GrantOperations`, `kms:GranteePrincipal`, …).
     pub grant: Option<RequestedGrant<'a>>,
+    /// EnableKeyRotation's period (`kms:RotationPeriodInDays`).
+    pub rotation_period_days: Option<u32>,
+    /// ScheduleKeyDeletion's window (`kms:ScheduleKeyDeletionPendingWindowInDays`).
+    pub pending_window_days: Option<u32>,
 }
 
 impl Kms {
@@ -398,6 +402,15 @@ fn add_key_facts(
     }
     if let Some(tags) = facts.request_tags {
         add_request_tags(context, tags);
+    }
+    if let Some(days) = facts.rotation_period_days {
+        context.insert("kms:RotationPeriodInDays", days.to_string());
+    }
+    if let Some(days) = facts.pending_window_days {
+        context.insert(
+            "kms:ScheduleKeyDeletionPendingWindowInDays",
+            days.to_string(),
+        );
     }
     if let Some(keys) = facts.tag_keys {
         context.set("aws:TagKeys", keys.iter().cloned());

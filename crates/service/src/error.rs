@@ -48,6 +48,8 @@ pub enum KmsError {
     InvalidGrantToken(String),
     #[error("{0}")]
     InvalidGrantId(String),
+    #[error("{0}")]
+    Conflict(String),
     #[error("The request would have succeeded, but the DryRun option is set.")]
     DryRunOperation,
     /// Something inside kmsd failed. The message sent to the caller is generic; the cause is

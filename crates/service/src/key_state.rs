@@ -17,6 +17,10 @@ pub(crate) enum StateRule {
     EnableDisable,
     /// CreateAlias, TagResource, UntagResource, UpdateKeyDescription (and an UpdateAlias target).
     Modify,
+    /// EnableKeyRotation, DisableKeyRotation, RotateKeyOnDemand.
+    Rotation,
+    /// ScheduleKeyDeletion.
+    ScheduleDeletion,
 }
 
 pub(crate) fn check(rule: StateRule, key: &CachedKey) -> Result<(), KmsError> {
@@ -42,6 +46,18 @@ pub(crate) fn check(rule: StateRule, key: &CachedKey) -> Result<(), KmsError> {
         (StateRule::EnableDisable, PendingImport) => invalid("pending import"),
         (StateRule::EnableDisable, Updating) => invalid("updating"),
         (StateRule::Modify, _) => Ok(()),
+        (StateRule::Rotation, Enabled | Updating) => Ok(()),
+        (StateRule::Rotation, Disabled) => Err(KmsError::Disabled {
+            key_arn: arn.clone(),
+        }),
+        (StateRule::Rotation, PendingImport | Unavailable) => {
+            Err(KmsError::UnsupportedOperation(format!(
+                "{arn} is {} which is not valid for this operation.",
+                state.as_str()
+            )))
+        }
+        (StateRule::ScheduleDeletion, Updating) => invalid("updating"),
+        (StateRule::ScheduleDeletion, _) => Ok(()),
         (_, _) => invalid(state.as_str()),
     }
 }

@@ -16,6 +16,8 @@ mod grants;
 pub mod identity;
 mod key_cache;
 mod key_state;
+mod key_usage;
+mod lifecycle;
 mod marker;
 mod metadata;
 pub mod operations;
@@ -26,6 +28,7 @@ pub mod sts;
 pub use accounts::{AccountConfig, Credential, CredentialDirectory};
 pub use clock::ServiceClock;
 pub use error::{InternalError, KmsError};
+pub use lifecycle::{DueWork, MAINTENANCE_INTERVAL, spawn_maintenance};
 pub use metadata::KeyMetadata;
 
 use identity::Iam;
@@ -61,6 +64,7 @@ pub struct Kms {
     partition: &'static str,
     keys: KeyCache,
     decisions: decision_cache::DecisionCache,
+    usage: key_usage::UsageTracker,
     credentials: CredentialDirectory,
     iam: Arc<Iam>,
 }
@@ -83,6 +87,7 @@ impl Kms {
             partition: "aws",
             keys: KeyCache::new(DEFAULT_KEY_CACHE_CAPACITY),
             decisions: decision_cache::DecisionCache::new(DEFAULT_DECISION_CACHE_CAPACITY),
+            usage: key_usage::UsageTracker::default(),
             credentials,
             iam,
         }
@@ -104,9 +109,10 @@ impl Kms {
     /// Moves the service clock forward and runs every job that came due. Dev mode only: the
     /// server exposes it only when the deployment runs with `--dev`.
     pub async fn advance_clock(&self, seconds: u64) -> Result<(), KmsError> {
-        self.clock.advance(seconds);
-        // Scheduled work (rotations, deletions) joins here with the lifecycle issue; until then
-        // nothing in the service is due at a time.
-        Ok(())
+        self.clock.advance(seconds).map_err(|e| {
+            tracing::error!(error = %e, "could not persist the dev clock offset");
+            KmsError::Internal(InternalError::Unavailable)
+        })?;
+        self.run_due_jobs().await.map(drop)
     }
 }

@@ -16,10 +16,14 @@ use std::sync::Arc;
 
 use kmsd_model::{
     AccountId, AliasName, BackingKeyId, EncryptionContext, GrantConstraints, GrantId,
-    GrantOperation, KeyId, KeySpec, KeyState, KeyUsage, Origin, Region, Timestamp,
+    GrantOperation, KeyId, KeySpec, KeyState, KeyUsage, KeyUsageOperation, Origin, Region,
+    RotationType, Timestamp,
 };
 
-use crate::{AliasRecord, BackingKeyRecord, GrantRecord, KeyRecord, Store, StoreError, Tag};
+use crate::{
+    AliasRecord, BackingKeyRecord, GrantRecord, KeyRecord, KeyUsageRecord, RotationSchedule, Store,
+    StoreError, Tag,
+};
 
 /// Expands to one `#[tokio::test]` per conformance check, each on a store made by `$fresh`.
 macro_rules! store_conformance_tests {
@@ -47,6 +51,11 @@ macro_rules! store_conformance_tests {
             grants_list_oldest_first_and_delete,
             grant_limit_per_key_writes_nothing,
             retirable_grants_page_across_keys,
+            rotation_is_a_compare_and_set,
+            on_demand_rotations_are_limited,
+            due_rotations_skip_keys_not_enabled,
+            deletion_erases_everything_once,
+            key_usage_keeps_the_latest,
         );
     };
     (@each $fresh:expr; $($name:ident),* $(,)?) => {
@@ -122,6 +131,7 @@ pub(crate) fn key_record(key_id: KeyId, account: &AccountId, region: &Region) ->
         deletion_date: None,
         policy: r#"{"Version":"2012-10-17","Statement":[]}"#.to_owned(),
         current_backing_key: backing_key_id(key_id, 1),
+        rotation: None,
     }
 }
 
@@ -132,6 +142,7 @@ pub(crate) fn first_backing_key(key: &KeyRecord) -> BackingKeyRecord {
         backing_key_id: key.current_backing_key,
         encrypted_key_token: format!("ekt of {}", key.key_id).into_bytes(),
         created_at: key.created_at,
+        rotation_type: None,
     }
 }
 
@@ -198,12 +209,17 @@ pub(crate) async fn key_round_trips_every_field(store: Arc<dyn Store>) {
         deletion_date: Some(Timestamp(1_234_567_890_123 + 7 * Timestamp::MILLIS_PER_DAY)),
         policy: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow"}]}"#.to_owned(),
         current_backing_key: backing_key_id(id, 9),
+        rotation: Some(RotationSchedule {
+            period_days: 2560,
+            next_rotation_at: Timestamp(1_234_567_890_123 + 90 * Timestamp::MILLIS_PER_DAY),
+        }),
     };
     let backing = BackingKeyRecord {
         key_id: id,
         backing_key_id: key.current_backing_key,
         encrypted_key_token: (0..=255).collect(),
         created_at: Timestamp(1_234_567_890_000),
+        rotation_type: None,
     };
     let tags = [tag("b", "2"), tag("a", "1"), tag("", "")];
     store.create_key(&key, &backing, &tags).await.unwrap();
@@ -1136,4 +1152,242 @@ pub(crate) async fn retirable_grants_page_across_keys(store: Arc<dyn Store>) {
         rest.iter().map(|g| g.grant_id).collect::<Vec<_>>(),
         vec![GrantId([9; 32])]
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lifecycle.
+
+fn next_version(key: &KeyRecord, n: u8, at: i64, kind: RotationType) -> BackingKeyRecord {
+    BackingKeyRecord {
+        key_id: key.key_id,
+        backing_key_id: backing_key_id(key.key_id, n),
+        encrypted_key_token: vec![n; 60],
+        created_at: Timestamp(key.created_at.millis() + at),
+        rotation_type: Some(kind),
+    }
+}
+
+fn schedule(days: u32, at: i64) -> RotationSchedule {
+    RotationSchedule {
+        period_days: days,
+        next_rotation_at: Timestamp(at),
+    }
+}
+
+pub(crate) async fn rotation_is_a_compare_and_set(store: Arc<dyn Store>) {
+    let key = create_key(&*store, key_id(1), &account_a(), &us_east_1()).await;
+    let first = schedule(90, 1_000);
+    store.set_rotation(key.key_id, Some(first)).await.unwrap();
+    assert_eq!(
+        store.key(key.key_id).await.unwrap().unwrap().rotation,
+        Some(first)
+    );
+    let second = schedule(90, 2_000);
+    let v2 = next_version(&key, 2, 1_000, RotationType::Automatic);
+    assert!(
+        store
+            .rotate_key(&v2, Some(first), Some(second), 25)
+            .await
+            .unwrap()
+    );
+    // The same due rotation a second time (another process): nothing happens.
+    let v2b = next_version(&key, 3, 1_000, RotationType::Automatic);
+    assert!(
+        !store
+            .rotate_key(&v2b, Some(first), Some(second), 25)
+            .await
+            .unwrap()
+    );
+    let stored = store.key(key.key_id).await.unwrap().unwrap();
+    assert_eq!(stored.current_backing_key, v2.backing_key_id);
+    assert_eq!(stored.rotation, Some(second));
+    let versions = store.backing_keys(key.key_id).await.unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[1].rotation_type, Some(RotationType::Automatic));
+    assert_eq!(versions[0].rotation_type, None);
+    store.set_rotation(key.key_id, None).await.unwrap();
+    assert_eq!(store.key(key.key_id).await.unwrap().unwrap().rotation, None);
+    assert!(matches!(
+        store.set_rotation(key_id(9), None).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub(crate) async fn on_demand_rotations_are_limited(store: Arc<dyn Store>) {
+    let key = create_key(&*store, key_id(1), &account_a(), &us_east_1()).await;
+    for n in 2..=4u8 {
+        let v = next_version(&key, n, i64::from(n), RotationType::OnDemand);
+        assert!(store.rotate_key(&v, None, None, 3).await.unwrap());
+    }
+    let over = next_version(&key, 5, 5, RotationType::OnDemand);
+    assert!(matches!(
+        store.rotate_key(&over, None, None, 3).await,
+        Err(StoreError::LimitExceeded)
+    ));
+    // Automatic rotations don't count against the on-demand quota.
+    store
+        .set_rotation(key.key_id, Some(schedule(90, 10)))
+        .await
+        .unwrap();
+    let auto = next_version(&key, 6, 10, RotationType::Automatic);
+    assert!(
+        store
+            .rotate_key(&auto, Some(schedule(90, 10)), Some(schedule(90, 20)), 3)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.backing_keys(key.key_id).await.unwrap().len(), 5);
+}
+
+pub(crate) async fn due_rotations_skip_keys_not_enabled(store: Arc<dyn Store>) {
+    let a = create_key(&*store, key_id(1), &account_a(), &us_east_1()).await;
+    let b = create_key(&*store, key_id(2), &account_a(), &us_east_1()).await;
+    let c = create_key(&*store, key_id(3), &account_a(), &us_east_1()).await;
+    store
+        .set_rotation(a.key_id, Some(schedule(90, 300)))
+        .await
+        .unwrap();
+    store
+        .set_rotation(b.key_id, Some(schedule(90, 100)))
+        .await
+        .unwrap();
+    store
+        .set_rotation(c.key_id, Some(schedule(90, 5_000)))
+        .await
+        .unwrap();
+    let due = store.due_rotations(Timestamp(1_000), 10).await.unwrap();
+    assert_eq!(
+        due.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+        vec![b.key_id, a.key_id]
+    );
+    store
+        .update_key_state(b.key_id, KeyState::Disabled, None)
+        .await
+        .unwrap();
+    let due = store.due_rotations(Timestamp(1_000), 10).await.unwrap();
+    assert_eq!(due, vec![(a.key_id, schedule(90, 300))]);
+}
+
+pub(crate) async fn deletion_erases_everything_once(store: Arc<dyn Store>) {
+    let key = create_key(&*store, key_id(1), &account_a(), &us_east_1()).await;
+    let other = create_key(&*store, key_id(2), &account_a(), &us_east_1()).await;
+    let v2 = next_version(&key, 2, 5, RotationType::OnDemand);
+    store.rotate_key(&v2, None, None, 25).await.unwrap();
+    store
+        .create_alias(
+            &alias_record(&account_a(), &us_east_1(), "alias/doomed", key.key_id),
+            50,
+        )
+        .await
+        .unwrap();
+    store
+        .tag_key(key.key_id, &[tag("a", "1")], 50)
+        .await
+        .unwrap();
+    let mut grant = grant_record(key.key_id, 1, None);
+    grant.constraints.encryption_context_equals = Some(context(&[("k", "v")]));
+    store.create_grant(&grant, 10).await.unwrap();
+    store
+        .record_key_usage(&[KeyUsageRecord {
+            key_id: key.key_id,
+            used_at: Timestamp(7),
+            operation: KeyUsageOperation::Encrypt,
+            request_id: "r".to_owned(),
+        }])
+        .await
+        .unwrap();
+    // Not pending deletion: not deleted.
+    assert!(
+        !store
+            .delete_key_if_due(key.key_id, Timestamp(100))
+            .await
+            .unwrap()
+    );
+    store
+        .update_key_state(key.key_id, KeyState::PendingDeletion, Some(Timestamp(50)))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .due_deletions(Timestamp(49), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        !store
+            .delete_key_if_due(key.key_id, Timestamp(49))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.due_deletions(Timestamp(50), 10).await.unwrap(),
+        vec![key.key_id]
+    );
+    assert!(
+        store
+            .delete_key_if_due(key.key_id, Timestamp(50))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_key_if_due(key.key_id, Timestamp(50))
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.key(key.key_id).await.unwrap(), None);
+    assert!(store.backing_keys(key.key_id).await.unwrap().is_empty());
+    assert!(store.grants(key.key_id).await.unwrap().is_empty());
+    assert!(store.tags(key.key_id).await.unwrap().is_empty());
+    assert!(store.key_usage(key.key_id).await.unwrap().is_none());
+    assert!(
+        store
+            .alias(&account_a(), &us_east_1(), &alias_name("alias/doomed"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The neighbour is untouched.
+    assert!(store.key(other.key_id).await.unwrap().is_some());
+    assert_eq!(store.backing_keys(other.key_id).await.unwrap().len(), 1);
+}
+
+pub(crate) async fn key_usage_keeps_the_latest(store: Arc<dyn Store>) {
+    let key = create_key(&*store, key_id(1), &account_a(), &us_east_1()).await;
+    let usage = |at: i64, op: KeyUsageOperation| KeyUsageRecord {
+        key_id: key.key_id,
+        used_at: Timestamp(at),
+        operation: op,
+        request_id: format!("req-{at}"),
+    };
+    store
+        .record_key_usage(&[usage(10, KeyUsageOperation::Encrypt)])
+        .await
+        .unwrap();
+    store
+        .record_key_usage(&[usage(5, KeyUsageOperation::Decrypt)])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.key_usage(key.key_id).await.unwrap(),
+        Some(usage(10, KeyUsageOperation::Encrypt))
+    );
+    // A key that is gone is skipped, not an error.
+    let mut ghost = usage(20, KeyUsageOperation::Decrypt);
+    ghost.key_id = key_id(9);
+    store
+        .record_key_usage(&[ghost, usage(30, KeyUsageOperation::GenerateDataKey)])
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .key_usage(key.key_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .operation,
+        KeyUsageOperation::GenerateDataKey
+    );
+    assert!(store.key_usage(key_id(9)).await.unwrap().is_none());
 }

@@ -11,7 +11,9 @@ mod records;
 mod sqlite;
 
 pub use identity::{AccessKeyRecord, IamEntity, IamEntityKind, IamStore};
-pub use records::{AliasRecord, BackingKeyRecord, GrantRecord, KeyRecord, Tag};
+pub use records::{
+    AliasRecord, BackingKeyRecord, GrantRecord, KeyRecord, KeyUsageRecord, RotationSchedule, Tag,
+};
 pub use sqlite::{SchemaTooNew, SqliteStore};
 
 use async_trait::async_trait;
@@ -159,4 +161,46 @@ pub trait Store: Send + Sync + 'static {
 
     /// Removes a grant. `NotFound` if the key has no such grant.
     async fn delete_grant(&self, key_id: KeyId, grant_id: GrantId) -> Result<(), StoreError>;
+
+    /// Sets (or, with `None`, clears) a key's automatic rotation. `NotFound` without the key.
+    async fn set_rotation(
+        &self,
+        key_id: KeyId,
+        rotation: Option<RotationSchedule>,
+    ) -> Result<(), StoreError>;
+
+    /// Makes `backing_key` the key's current material, in one transaction and only if the
+    /// key's rotation schedule is still `expected` (so that of several processes racing to run
+    /// the same due rotation, exactly one does); the schedule becomes `next`. Returns whether
+    /// this call rotated. On-demand rotations beyond `max_on_demand` are `LimitExceeded`.
+    async fn rotate_key(
+        &self,
+        backing_key: &BackingKeyRecord,
+        expected: Option<RotationSchedule>,
+        next: Option<RotationSchedule>,
+        max_on_demand: usize,
+    ) -> Result<bool, StoreError>;
+
+    /// Enabled keys whose automatic rotation is due at `now`, soonest first.
+    async fn due_rotations(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(KeyId, RotationSchedule)>, StoreError>;
+
+    /// Keys pending deletion whose deletion date has passed at `now`.
+    async fn due_deletions(&self, now: Timestamp, limit: usize) -> Result<Vec<KeyId>, StoreError>;
+
+    /// Erases a key that is pending deletion with a deletion date at or before `now`: its
+    /// backing keys (the encrypted key tokens), grants, aliases, tags and usage record, and
+    /// the key itself, in one transaction; then makes sure no copy survives in the database's
+    /// free pages or journal. Returns whether this call deleted it (false: not due, or another
+    /// process already did).
+    async fn delete_key_if_due(&self, key_id: KeyId, now: Timestamp) -> Result<bool, StoreError>;
+
+    /// Records the last use of keys (a batch; keys that no longer exist are skipped).
+    async fn record_key_usage(&self, usage: &[KeyUsageRecord]) -> Result<(), StoreError>;
+
+    /// The last recorded use of a key.
+    async fn key_usage(&self, key_id: KeyId) -> Result<Option<KeyUsageRecord>, StoreError>;
 }

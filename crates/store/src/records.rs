@@ -2,7 +2,7 @@
 
 use kmsd_model::{
     AccountId, AliasName, BackingKeyId, GrantConstraints, GrantId, GrantOperation, KeyId, KeySpec,
-    KeyState, KeyUsage, Origin, Region, Timestamp,
+    KeyState, KeyUsage, KeyUsageOperation, Origin, Region, RotationType, Timestamp,
 };
 
 /// One KMS key's metadata. Key material is never here: see [`BackingKeyRecord`].
@@ -23,6 +23,26 @@ pub struct KeyRecord {
     pub policy: String,
     /// The backing key that encrypts new data.
     pub current_backing_key: BackingKeyId,
+    /// Automatic rotation, when enabled.
+    pub rotation: Option<RotationSchedule>,
+}
+
+/// When a key rotates on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RotationSchedule {
+    /// 90–2560.
+    pub period_days: u32,
+    /// When the scheduler rotates the key next.
+    pub next_rotation_at: Timestamp,
+}
+
+/// The last successful cryptographic use of a key (GetKeyLastUsage).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyUsageRecord {
+    pub key_id: KeyId,
+    pub used_at: Timestamp,
+    pub operation: KeyUsageOperation,
+    pub request_id: String,
 }
 
 /// One version of a key's material, stored only as an encrypted key token.
@@ -33,6 +53,8 @@ pub struct BackingKeyRecord {
     /// The backing key wrapped under the domain key (see the keyring crate). Never plaintext.
     pub encrypted_key_token: Vec<u8>,
     pub created_at: Timestamp,
+    /// How this version came about; `None` for a key's first material.
+    pub rotation_type: Option<RotationType>,
 }
 
 /// An alias: a friendly name pointing at one key of the same account and region.

@@ -11,6 +11,7 @@
 mod decode;
 mod grants;
 mod identity;
+mod lifecycle;
 mod migrations;
 
 use std::collections::BTreeSet;
@@ -27,7 +28,10 @@ use rusqlite::{
 
 pub use migrations::SchemaTooNew;
 
-use crate::{AliasRecord, BackingKeyRecord, GrantRecord, KeyRecord, Store, StoreError, Tag};
+use crate::{
+    AliasRecord, BackingKeyRecord, GrantRecord, KeyRecord, KeyUsageRecord, RotationSchedule, Store,
+    StoreError, Tag,
+};
 
 /// How long a statement waits for another connection's lock before failing with `Backend`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -250,7 +254,10 @@ fn set_and_check(
 }
 
 const KEY_COLUMNS: &str = "key_id, account, region, description, key_spec, key_usage, origin, \
-                           state, created_at, deletion_date, policy, current_backing_key";
+                           state, created_at, deletion_date, policy, current_backing_key, \
+                           rotation_period_days, next_rotation_at";
+
+const BACKING_KEY_COLUMNS: &str = "key_id, backing_key_id, ekt, created_at, rotation_type";
 
 const ALIAS_COLUMNS: &str = "account, region, name, target_key_id, created_at, updated_at";
 
@@ -343,7 +350,7 @@ impl Store for SqliteStore {
             tx.execute(
                 &format!(
                     "INSERT INTO keys ({KEY_COLUMNS})
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
                 ),
                 params![
                     key_id,
@@ -358,6 +365,8 @@ impl Store for SqliteStore {
                     key.deletion_date.map(Timestamp::millis),
                     key.policy,
                     key.current_backing_key.to_string(),
+                    key.rotation.map(|r| i64::from(r.period_days)),
+                    key.rotation.map(|r| r.next_rotation_at.millis()),
                 ],
             )
             .map_err(|e| {
@@ -367,17 +376,7 @@ impl Store for SqliteStore {
                     backend(e)
                 }
             })?;
-            tx.execute(
-                "INSERT INTO backing_keys (key_id, backing_key_id, ekt, created_at)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    key_id,
-                    backing_key.backing_key_id.to_string(),
-                    backing_key.encrypted_key_token,
-                    backing_key.created_at.millis(),
-                ],
-            )
-            .map_err(backend)?;
+            lifecycle::insert_backing_key(&tx, &backing_key)?;
             for tag in &tags {
                 upsert_tag(&tx, &key_id, tag)?;
             }
@@ -404,10 +403,10 @@ impl Store for SqliteStore {
         self.read(move |conn| {
             // Oldest first; the id only breaks ties within one millisecond.
             let mut stmt = conn
-                .prepare_cached(
-                    "SELECT key_id, backing_key_id, ekt, created_at FROM backing_keys
-                     WHERE key_id = ?1 ORDER BY created_at, backing_key_id",
-                )
+                .prepare_cached(&format!(
+                    "SELECT {BACKING_KEY_COLUMNS} FROM backing_keys
+                         WHERE key_id = ?1 ORDER BY created_at, backing_key_id"
+                ))
                 .map_err(backend)?;
             let mut rows = stmt.query([key_id.to_string()]).map_err(backend)?;
             let mut out = Vec::new();
@@ -800,6 +799,56 @@ impl Store for SqliteStore {
     async fn delete_grant(&self, key_id: KeyId, grant_id: GrantId) -> Result<(), StoreError> {
         self.write(move |conn| grants::delete(conn, key_id, grant_id))
             .await
+    }
+
+    async fn set_rotation(
+        &self,
+        key_id: KeyId,
+        rotation: Option<RotationSchedule>,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| lifecycle::set_rotation(conn, key_id, rotation))
+            .await
+    }
+
+    async fn rotate_key(
+        &self,
+        backing_key: &BackingKeyRecord,
+        expected: Option<RotationSchedule>,
+        next: Option<RotationSchedule>,
+        max_on_demand: usize,
+    ) -> Result<bool, StoreError> {
+        let backing_key = backing_key.clone();
+        self.write(move |conn| lifecycle::rotate(conn, &backing_key, expected, next, max_on_demand))
+            .await
+    }
+
+    async fn due_rotations(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(KeyId, RotationSchedule)>, StoreError> {
+        self.read(move |conn| lifecycle::due_rotations(conn, now, limit))
+            .await
+    }
+
+    async fn due_deletions(&self, now: Timestamp, limit: usize) -> Result<Vec<KeyId>, StoreError> {
+        self.read(move |conn| lifecycle::due_deletions(conn, now, limit))
+            .await
+    }
+
+    async fn delete_key_if_due(&self, key_id: KeyId, now: Timestamp) -> Result<bool, StoreError> {
+        self.write(move |conn| lifecycle::delete_key_if_due(conn, key_id, now))
+            .await
+    }
+
+    async fn record_key_usage(&self, usage: &[KeyUsageRecord]) -> Result<(), StoreError> {
+        let usage = usage.to_vec();
+        self.write(move |conn| lifecycle::record_usage(conn, &usage))
+            .await
+    }
+
+    async fn key_usage(&self, key_id: KeyId) -> Result<Option<KeyUsageRecord>, StoreError> {
+        self.read(move |conn| lifecycle::usage(conn, key_id)).await
     }
 }
 

@@ -218,7 +218,7 @@ struct KeyIdOnlyWire {
     key_id: Option<String>,
 }
 
-fn key_id_only(body: &[u8]) -> Result<kmsd_model::KeyReference, ApiError> {
+pub(crate) fn key_id_only(body: &[u8]) -> Result<kmsd_model::KeyReference, ApiError> {
     let w: KeyIdOnlyWire = wire::decode(body)?;
     let mut v = Validator::new();
     let key_id = wire::key_id_member(&mut v, "keyId", &w.key_id, true);

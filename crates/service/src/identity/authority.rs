@@ -325,6 +325,18 @@ impl Iam {
         }
     }
 
+    /// Authorizes an action of another service kmsd serves beside IAM (e.g.
+    /// `cloudtrail:LookupEvents`) by the same rule as IAM's own: the root may do everything in
+    /// its own account; others need an identity-policy Allow and no Deny.
+    pub async fn authorize_action(
+        &self,
+        ctx: &RequestContext,
+        action: &str,
+        resource: &str,
+    ) -> Result<(), IamError> {
+        self.authorize(ctx, action, resource).await
+    }
+
     /// What the caller's identity-based policies say about `action` on `resource`.
     pub(crate) async fn identity_verdict(
         &self,

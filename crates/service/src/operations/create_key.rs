@@ -107,12 +107,14 @@ impl Kms {
             deletion_date: None,
             policy,
             current_backing_key: backing_key.id(),
+            rotation: None,
         };
         let stored = BackingKeyRecord {
             key_id,
             backing_key_id: backing_key.id(),
             encrypted_key_token: token.0,
             created_at: now,
+            rotation_type: None,
         };
         if let Some(parsed) = custom_policy
             && !req.bypass_policy_lockout_safety_check

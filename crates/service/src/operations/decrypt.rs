@@ -48,6 +48,11 @@ impl Kms {
                 "Decrypt",
             )
             .await?;
+        self.note_use(
+            opened.key.record.key_id,
+            kmsd_model::KeyUsageOperation::Decrypt,
+            &ctx.request_id,
+        );
         Ok(DecryptResponse {
             key_arn: opened.key.arn.clone(),
             plaintext: opened.plaintext,

@@ -47,6 +47,11 @@ impl Kms {
             return Err(KmsError::DryRunOperation);
         }
         let (ciphertext_blob, _) = self.seal(&key, &req.encryption_context, &req.plaintext)?;
+        self.note_use(
+            key.record.key_id,
+            kmsd_model::KeyUsageOperation::Encrypt,
+            &ctx.request_id,
+        );
         Ok(EncryptResponse {
             ciphertext_blob,
             key_arn: key.arn.clone(),

@@ -89,6 +89,12 @@ impl Kms {
         let data_key = kmsd_crypto::random_secret(&self.rng, req.length.bytes())?;
         let (ciphertext_blob, key_material_id) =
             self.seal(&key, &req.encryption_context, &data_key)?;
+        let used_for = if with_plaintext {
+            kmsd_model::KeyUsageOperation::GenerateDataKey
+        } else {
+            kmsd_model::KeyUsageOperation::GenerateDataKeyWithoutPlaintext
+        };
+        self.note_use(key.record.key_id, used_for, &ctx.request_id);
         Ok(GenerateDataKeyResponse {
             ciphertext_blob,
             plaintext: with_plaintext.then_some(data_key),

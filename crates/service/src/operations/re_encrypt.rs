@@ -68,6 +68,13 @@ impl Kms {
             &req.destination_encryption_context,
             &opened.plaintext,
         )?;
+        for key_id in [opened.key.record.key_id, destination.record.key_id] {
+            self.note_use(
+                key_id,
+                kmsd_model::KeyUsageOperation::ReEncrypt,
+                &ctx.request_id,
+            );
+        }
         Ok(ReEncryptResponse {
             ciphertext_blob,
             source_key_arn: opened.key.arn.clone(),

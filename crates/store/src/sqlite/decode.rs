@@ -99,16 +99,44 @@ pub(super) fn key_record(row: &Row<'_>) -> Result<KeyRecord, StoreError> {
         deletion_date: opt_timestamp(row, 9, "keys.deletion_date")?,
         policy: text(row, 10, "keys.policy")?,
         current_backing_key: parse(row, 11, "keys.current_backing_key")?,
+        rotation: rotation(row, 12, 13)?,
     })
 }
 
-/// A row of `SELECT key_id, backing_key_id, ekt, created_at FROM backing_keys`.
+/// The two rotation columns: both NULL (off) or both set.
+fn rotation(
+    row: &Row<'_>,
+    period: usize,
+    next: usize,
+) -> Result<Option<crate::RotationSchedule>, StoreError> {
+    match (
+        value(row, period)?,
+        opt_timestamp(row, next, "keys.next_rotation_at")?,
+    ) {
+        (ValueRef::Null, None) => Ok(None),
+        (ValueRef::Integer(days), Some(next_rotation_at)) => Ok(Some(crate::RotationSchedule {
+            period_days: u32::try_from(days).map_err(|_| StoreError::Corrupt {
+                column: "keys.rotation_period_days",
+            })?,
+            next_rotation_at,
+        })),
+        _ => Err(StoreError::Corrupt {
+            column: "keys.rotation_period_days",
+        }),
+    }
+}
+
+/// A row of `SELECT {BACKING_KEY_COLUMNS} FROM backing_keys`.
 pub(super) fn backing_key_record(row: &Row<'_>) -> Result<BackingKeyRecord, StoreError> {
     Ok(BackingKeyRecord {
         key_id: parse(row, 0, "backing_keys.key_id")?,
         backing_key_id: parse(row, 1, "backing_keys.backing_key_id")?,
         encrypted_key_token: blob(row, 2, "backing_keys.ekt")?,
         created_at: timestamp(row, 3, "backing_keys.created_at")?,
+        rotation_type: match value(row, 4)? {
+            ValueRef::Null => None,
+            _ => Some(parse(row, 4, "backing_keys.rotation_type")?),
+        },
     })
 }
 

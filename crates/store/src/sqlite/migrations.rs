@@ -121,6 +121,22 @@ CREATE TABLE grant_constraints (
     PRIMARY KEY (grant_id, kind, context_key)
 );
 "#,
+    // 4: the key lifecycle. Automatic rotation (NULL = off), how each backing key came about
+    // (NULL for the first), and the last cryptographic use of each key.
+    r#"
+ALTER TABLE keys ADD COLUMN rotation_period_days INTEGER;
+ALTER TABLE keys ADD COLUMN next_rotation_at BIGINT;
+ALTER TABLE backing_keys ADD COLUMN rotation_type TEXT;
+-- The scheduler's two questions: which rotations and which deletions are due.
+CREATE INDEX keys_next_rotation_at ON keys (next_rotation_at);
+CREATE INDEX keys_deletion_date ON keys (deletion_date);
+CREATE TABLE key_last_usage (
+    key_id      TEXT    NOT NULL PRIMARY KEY REFERENCES keys (key_id),
+    used_at     BIGINT  NOT NULL,
+    operation   TEXT    NOT NULL,
+    request_id  TEXT    NOT NULL
+);
+"#,
 ];
 
 /// The schema version this build writes and understands.

@@ -577,3 +577,52 @@ async fn deleted_key_tokens_do_not_linger_on_disk() {
     assert!(!contains(&path), "deleted token left in the database file");
     assert!(!contains(&wal), "deleted token left in the WAL");
 }
+
+/// Every file of the store's directory, concatenated.
+fn all_bytes(dir: &std::path::Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            out.extend(std::fs::read(path).unwrap());
+        }
+    }
+    out
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn a_deleted_keys_tokens_are_gone_from_every_file() {
+    let (store, dir) = fresh();
+    let mut key = key_record(key_id(1), &account_a(), &us_east_1());
+    key.state = kmsd_model::KeyState::PendingDeletion;
+    key.deletion_date = Some(Timestamp(10));
+    let mut backing = first_backing_key(&key);
+    let marker = b"EKT-MARKER-0123456789-ABCDEFGHIJKLMNOPQRSTUVWXYZ-must-be-erased".to_vec();
+    backing.encrypted_key_token = marker.clone();
+    store.create_key(&key, &backing, &[]).await.unwrap();
+    let keeper = key_record(key_id(2), &account_a(), &us_east_1());
+    store
+        .create_key(&keeper, &first_backing_key(&keeper), &[])
+        .await
+        .unwrap();
+    assert!(
+        contains(&all_bytes(dir.path()), &marker),
+        "the token is on disk before the deletion (the check can fail)"
+    );
+    assert!(
+        store
+            .delete_key_if_due(key.key_id, Timestamp(10))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !contains(&all_bytes(dir.path()), &marker),
+        "a deleted key's encrypted key token survives in the database files"
+    );
+    // Still a working database afterwards.
+    assert!(store.key(keeper.key_id).await.unwrap().is_some());
+}
