@@ -91,7 +91,9 @@ fn kms_code(e: &KmsError) -> (u16, &'static str) {
         KmsError::InvalidGrantToken(_) => "InvalidGrantTokenException",
         KmsError::InvalidGrantId(_) => "InvalidGrantIdException",
         KmsError::Conflict(_) => "ConflictException",
-        KmsError::DryRunOperation => "DryRunOperationException",
+        // The one modelled client error AWS sends with its own status (the API reference:
+        // "HTTP Status Code: 412").
+        KmsError::DryRunOperation => return (412, "DryRunOperationException"),
         KmsError::Internal(_) => return (500, "KMSInternalException"),
         _ => return (500, "KMSInternalException"),
     };
