@@ -76,6 +76,7 @@ mod canonical;
 mod error;
 mod hex;
 mod percent;
+mod sign;
 mod signing_key;
 mod timestamp;
 mod verify;
@@ -87,6 +88,7 @@ pub use error::{
     INCOMPLETE_SIGNATURE, INVALID_SIGNATURE, MISSING_AUTHENTICATION_TOKEN,
     SIGNATURE_MISMATCH_MESSAGE, SigV4Error, UNRECOGNIZED_CLIENT,
 };
+pub use sign::{SigningScope, authorization_header};
 pub use signing_key::{SigningKey, derive_signing_key};
 pub use timestamp::{epoch_to_wire_date, wire_date_to_epoch};
 pub use verify::{MAX_SKEW_SECONDS, precheck, verify};
