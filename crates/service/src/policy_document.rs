@@ -38,6 +38,21 @@ pub(crate) fn check(policy: &str) -> Result<PolicyDocument, KmsError> {
         .map_err(|e| KmsError::MalformedPolicyDocument(e.message().to_owned()))
 }
 
+impl crate::Kms {
+    /// Every IAM user and role a key policy names must exist, as AWS KMS checks.
+    pub(crate) async fn check_policy_principals(
+        &self,
+        policy: &PolicyDocument,
+    ) -> Result<(), KmsError> {
+        match self.iam.first_unknown_principal(policy).await? {
+            Some(_) => Err(KmsError::MalformedPolicyDocument(
+                "Policy contains a statement with one or more invalid principals.".to_owned(),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Parses a stored policy for evaluation. A document that no longer parses allows nothing;
 /// that is logged, never silently widened.
 pub(crate) fn parse_stored(policy: &str, key_arn: &str) -> Option<PolicyDocument> {

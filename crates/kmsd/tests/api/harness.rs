@@ -443,9 +443,15 @@ where
         "wrong error code (message: {:?})",
         failure.message
     );
+    // AWS sends every modelled KMS client error with 400, except DryRunOperation (412).
+    let status = if code == "DryRunOperationException" {
+        412
+    } else {
+        400
+    };
     assert_eq!(
-        failure.status, 400,
-        "{code} must be sent with HTTP 400 (message: {:?})",
+        failure.status, status,
+        "{code} must be sent with HTTP {status} (message: {:?})",
         failure.message
     );
     failure.message

@@ -367,7 +367,7 @@ async fn put_key_policy_round_trips_exactly() {
     let id = create_key(&kms).await;
     // Pretty-printed, with a second statement: stored and returned byte for byte.
     let policy = format!(
-        "{{\n  \"Version\" : \"2012-10-17\",\n  \"Id\" : \"custom-{id}\",\n  \"Statement\" : [ {{\n    \"Sid\" : \"Root\",\n    \"Effect\" : \"Allow\",\n    \"Principal\" : {{ \"AWS\" : \"arn:aws:iam::{ACCOUNT}:root\" }},\n    \"Action\" : \"kms:*\",\n    \"Resource\" : \"*\"\n  }}, {{\n    \"Sid\" : \"DenyNothing\",\n    \"Effect\" : \"Deny\",\n    \"Principal\" : {{ \"AWS\" : \"arn:aws:iam::{ACCOUNT}:user/nobody\" }},\n    \"Action\" : \"kms:Decrypt\",\n    \"Resource\" : \"*\"\n  }} ]\n}}"
+        "{{\n  \"Version\" : \"2012-10-17\",\n  \"Id\" : \"custom-{id}\",\n  \"Statement\" : [ {{\n    \"Sid\" : \"Root\",\n    \"Effect\" : \"Allow\",\n    \"Principal\" : {{ \"AWS\" : \"arn:aws:iam::{ACCOUNT}:root\" }},\n    \"Action\" : \"kms:*\",\n    \"Resource\" : \"*\"\n  }}, {{\n    \"Sid\" : \"DenyNothing\",\n    \"Effect\" : \"Deny\",\n    \"Principal\" : {{ \"AWS\" : \"arn:aws:iam::444455556666:root\" }},\n    \"Action\" : \"kms:Decrypt\",\n    \"Resource\" : \"*\"\n  }} ]\n}}"
     );
     ok(kms
         .put_key_policy()
@@ -409,6 +409,10 @@ async fn put_key_policy_rejects_bad_documents() {
 
     for malformed in [
         "{not json".to_owned(),
+        // A user that does not exist is an invalid principal, as AWS checks.
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"kms:*","Resource":"*"}},{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:user/nobody"}},"Action":"kms:Decrypt","Resource":"*"}}]}}"#
+        ),
         format!(
             r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"kms:*""#
         ),

@@ -57,6 +57,21 @@ fn check_trust_policy(document: &str) -> Result<PolicyDocument, IamError> {
 impl Iam {
     /// Every user or role a trust policy names must exist, as IAM checks.
     async fn check_trust_principals(&self, policy: &PolicyDocument) -> Result<(), IamError> {
+        match self.first_unknown_principal(policy).await? {
+            Some(arn) => Err(IamError::MalformedPolicyDocument(format!(
+                "Invalid principal in policy: \"AWS\":\"{arn}\""
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// The first IAM user or role ARN a resource policy names that does not exist (in any
+    /// account: one this deployment does not serve has none). Accounts, services, wildcards
+    /// and role sessions are not checked.
+    pub(crate) async fn first_unknown_principal(
+        &self,
+        policy: &PolicyDocument,
+    ) -> Result<Option<String>, IamError> {
         for statement in policy.statements() {
             let entries = match statement.principal() {
                 Some(PrincipalElement::Principal(e) | PrincipalElement::NotPrincipal(e)) => e,
@@ -89,13 +104,11 @@ impl Iam {
                     Err(_) => false,
                 };
                 if !exists {
-                    return Err(IamError::MalformedPolicyDocument(format!(
-                        "Invalid principal in policy: \"AWS\":\"{arn}\""
-                    )));
+                    return Ok(Some(arn.clone()));
                 }
             }
         }
-        Ok(())
+        Ok(None)
     }
 }
 

@@ -69,6 +69,7 @@ impl Kms {
         .await?;
         check_policy_name(req.policy_name.as_deref())?;
         let parsed = policy_document::check(&req.policy)?;
+        self.check_policy_principals(&parsed).await?;
         if !req.bypass_policy_lockout_safety_check {
             self.check_policy_lockout(ctx, &key.record, &key.arn, parsed)
                 .await?;
