@@ -128,11 +128,13 @@ pub struct SessionIssuer {
 }
 
 /// `userIdentity.sessionContext.attributes`. CloudTrail writes both as strings:
-/// `creationDate` ISO 8601, `mfaAuthenticated` `"true"` / `"false"`.
+/// `creationDate` ISO 8601, `mfaAuthenticated` `"true"` / `"false"`. `creationDate` is omitted
+/// when the caller's credentials do not say when the session began.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionAttributes {
-    pub creation_date: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creation_date: Option<String>,
     pub mfa_authenticated: String,
 }
 
@@ -252,7 +254,7 @@ mod tests {
                     user_name: "Admin".into(),
                 },
                 attributes: SessionAttributes {
-                    creation_date: "2026-01-01T00:00:00Z".into(),
+                    creation_date: Some("2026-01-01T00:00:00Z".into()),
                     mfa_authenticated: "false".into(),
                 },
             }),

@@ -42,7 +42,7 @@ fn role_session(account: &str) -> UserIdentity {
                 user_name: "Admin".into(),
             },
             attributes: SessionAttributes {
-                creation_date: "2026-11-23T09:00:00Z".into(),
+                creation_date: Some("2026-11-23T09:00:00Z".into()),
                 mfa_authenticated: "false".into(),
             },
         }),

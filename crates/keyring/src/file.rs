@@ -9,7 +9,8 @@
 //! ```
 //! Several `key` lines may exist once the domain key is rotated; tokens name their version.
 
-use crate::{Keyring, KeyringError};
+use crate::{Keyring, KeyringError, derivation_info};
+use aws_lc_rs::hkdf::{HKDF_SHA256, KeyType, Prk, Salt};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use kmsd_crypto::{BackingKey, DomainKey, EktBinding, EncryptedKeyToken, SystemRandom};
@@ -20,12 +21,36 @@ use zeroize::Zeroizing;
 
 const MAGIC: &str = "kmsd-domain-key v1";
 
+/// The HKDF salt of [`Keyring::derive_key`]: a fixed label, so derived keys are separated
+/// from every other use of the domain key.
+const DERIVATION_SALT: &[u8] = b"kmsd-keyring derived keys v1";
+
 /// A keyring backed by a key file.
 #[derive(Debug)]
 pub struct FileKeyring {
     current: u32,
     keys: BTreeMap<u32, DomainKey>,
+    /// Per version, the HKDF pseudo-random key extracted from the domain key (never the key
+    /// itself; aws-lc-rs keeps it opaque and zeroes it on drop).
+    derivation: BTreeMap<u32, DerivationKey>,
     rng: SystemRandom,
+}
+
+struct DerivationKey(Prk);
+
+impl std::fmt::Debug for DerivationKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DerivationKey(..)")
+    }
+}
+
+/// 32 bytes of HKDF output.
+struct Len32;
+
+impl KeyType for Len32 {
+    fn len(&self) -> usize {
+        32
+    }
 }
 
 impl FileKeyring {
@@ -39,8 +64,13 @@ impl FileKeyring {
         }
         check_permissions(path)?;
         let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| io(path, e))?);
-        let (current, keys) = parse(path, &text)?;
-        Ok(FileKeyring { current, keys, rng })
+        let (current, keys, derivation) = parse(path, &text)?;
+        Ok(FileKeyring {
+            current,
+            keys,
+            derivation,
+            rng,
+        })
     }
 
     fn key(&self, version: u32) -> Result<&DomainKey, KeyringError> {
@@ -93,6 +123,25 @@ impl Keyring for FileKeyring {
                 kmsd_crypto::CryptoError::Authentication,
             ))?;
         Ok(self.key(version)?.open_secret(purpose, sealed)?)
+    }
+
+    fn versions(&self) -> Vec<u32> {
+        self.keys.keys().copied().collect()
+    }
+
+    fn derive_key(&self, version: u32, purpose: &str) -> Result<Zeroizing<[u8; 32]>, KeyringError> {
+        let prk = self
+            .derivation
+            .get(&version)
+            .ok_or(KeyringError::UnknownVersion(version))?;
+        let info = derivation_info(purpose, version);
+        let info = [info.as_bytes()];
+        let mut out = Zeroizing::new([0u8; 32]);
+        prk.0
+            .expand(&info, Len32)
+            .and_then(|okm| okm.fill(&mut out[..]))
+            .map_err(|_| KeyringError::Crypto(kmsd_crypto::CryptoError::Length))?;
+        Ok(out)
     }
 }
 
@@ -162,13 +211,16 @@ fn check_permissions(_path: &Path) -> Result<(), KeyringError> {
     Ok(())
 }
 
-fn parse(path: &Path, text: &str) -> Result<(u32, BTreeMap<u32, DomainKey>), KeyringError> {
+type Parsed = (u32, BTreeMap<u32, DomainKey>, BTreeMap<u32, DerivationKey>);
+
+fn parse(path: &Path, text: &str) -> Result<Parsed, KeyringError> {
     let mut lines = text.lines();
     if lines.next() != Some(MAGIC) {
         return Err(malformed(path, "first line is not the format marker"));
     }
     let mut current = None;
     let mut keys = BTreeMap::new();
+    let mut derivation = BTreeMap::new();
     for line in lines.filter(|l| !l.trim().is_empty()) {
         let mut fields = line.split_ascii_whitespace();
         match (fields.next(), fields.next(), fields.next(), fields.next()) {
@@ -193,6 +245,8 @@ fn parse(path: &Path, text: &str) -> Result<(u32, BTreeMap<u32, DomainKey>), Key
                 }
                 array.copy_from_slice(&bytes);
                 keys.insert(version, DomainKey::from_bytes(version, &array)?);
+                let salt = Salt::new(HKDF_SHA256, DERIVATION_SALT);
+                derivation.insert(version, DerivationKey(salt.extract(&array[..])));
             }
             _ => return Err(malformed(path, "unknown line")),
         }
@@ -201,7 +255,7 @@ fn parse(path: &Path, text: &str) -> Result<(u32, BTreeMap<u32, DomainKey>), Key
     if !keys.contains_key(&current) {
         return Err(malformed(path, "current version has no key"));
     }
-    Ok((current, keys))
+    Ok((current, keys, derivation))
 }
 
 #[cfg(test)]
@@ -250,6 +304,56 @@ mod tests {
             FileKeyring::open_or_create(&path),
             Err(KeyringError::Permissions { .. })
         ));
+    }
+
+    #[test]
+    fn derives_stable_separate_keys_per_purpose_and_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("domain-key");
+        let ring = FileKeyring::open_or_create(&path).unwrap();
+        assert_eq!(ring.versions(), vec![1]);
+        let a = ring.derive_key(1, "kmsd audit digest").unwrap();
+        let b = ring.derive_key(1, "kmsd audit digest").unwrap();
+        let other = ring.derive_key(1, "something else").unwrap();
+        assert_eq!(*a, *b);
+        assert_ne!(*a, *other);
+        assert_ne!(*a, [0u8; 32]);
+        assert!(matches!(
+            ring.derive_key(2, "kmsd audit digest"),
+            Err(KeyringError::UnknownVersion(2))
+        ));
+        drop(ring);
+        let again = FileKeyring::open_or_create(&path).unwrap();
+        assert_eq!(*again.derive_key(1, "kmsd audit digest").unwrap(), *a);
+        // Another domain key derives another key.
+        let other_dir = tempfile::tempdir().unwrap();
+        let other_ring = FileKeyring::open_or_create(&other_dir.path().join("domain-key")).unwrap();
+        assert_ne!(*other_ring.derive_key(1, "kmsd audit digest").unwrap(), *a);
+    }
+
+    #[test]
+    fn every_version_derives_its_own_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("domain-key");
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        let mut f = options.open(&path).unwrap();
+        let k1 = STANDARD.encode([1u8; 32]);
+        let k2 = STANDARD.encode([2u8; 32]);
+        f.write_all(format!("{MAGIC}\ncurrent 2\nkey 1 {k1}\nkey 2 {k2}\n").as_bytes())
+            .unwrap();
+        drop(f);
+        let ring = FileKeyring::open_or_create(&path).unwrap();
+        assert_eq!(ring.versions(), vec![1, 2]);
+        assert_eq!(ring.current_version(), 2);
+        let v1 = ring.derive_key(1, "kmsd audit digest").unwrap();
+        let v2 = ring.derive_key(2, "kmsd audit digest").unwrap();
+        assert_ne!(*v1, *v2);
     }
 
     #[test]

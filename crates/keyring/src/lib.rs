@@ -57,4 +57,18 @@ pub trait Keyring: Send + Sync + 'static {
         purpose: &[u8],
         sealed: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, KeyringError>;
+
+    /// Every domain-key version this keyring holds, oldest first (the current one among them).
+    fn versions(&self) -> Vec<u32>;
+
+    /// A 32-byte key for `purpose`, derived from domain-key `version` (HKDF-SHA-256 with the
+    /// info `<purpose> v<version>`, e.g. `kmsd audit digest v1`). The same keyring always
+    /// derives the same key, so anything holding it can check what was made with an older
+    /// version. The domain key itself never leaves the keyring.
+    fn derive_key(&self, version: u32, purpose: &str) -> Result<Zeroizing<[u8; 32]>, KeyringError>;
+}
+
+/// The HKDF info of [`Keyring::derive_key`]: `<purpose> v<version>`.
+pub fn derivation_info(purpose: &str, version: u32) -> String {
+    format!("{purpose} v{version}")
 }

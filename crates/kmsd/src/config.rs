@@ -47,8 +47,50 @@ struct FileConfig {
     storage_url: Option<String>,
     tls: Option<TlsConfig>,
     keyring: Option<KeyringConfig>,
+    audit: Option<AuditFileConfig>,
+    limits: Option<LimitsFileConfig>,
     #[serde(default)]
     accounts: Vec<FileAccount>,
+}
+
+/// `[limits]`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct LimitsFileConfig {
+    /// KMS requests per second per account (AWS's quotas); 0 turns the limit off.
+    requests_per_second: Option<u32>,
+}
+
+/// `[audit]`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct AuditFileConfig {
+    /// `durable` (the default), `buffered` or `off`.
+    durability: Option<String>,
+}
+
+/// How the audit trail is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditMode {
+    /// A request is answered only once its event is on disk (group commit). The default.
+    Durable,
+    /// Events are written in batches and synced every second: a crash loses the last ones.
+    Buffered,
+    /// No trail at all.
+    Off,
+}
+
+impl AuditMode {
+    fn parse(text: &str) -> Result<AuditMode, ConfigError> {
+        match text {
+            "durable" => Ok(AuditMode::Durable),
+            "buffered" => Ok(AuditMode::Buffered),
+            "off" => Ok(AuditMode::Off),
+            other => Err(ConfigError::Invalid(format!(
+                "[audit] durability '{other}' is not one of 'durable', 'buffered', 'off'"
+            ))),
+        }
+    }
 }
 
 #[derive(Deserialize, Debug)]
@@ -101,6 +143,8 @@ pub enum ConfigError {
     Keyring(kmsd_keyring::KeyringError),
     #[error("store: {0}")]
     Store(kmsd_store::StoreError),
+    #[error("audit trail: {0}")]
+    Audit(kmsd_audit::AuditError),
 }
 
 /// The validated configuration.
@@ -111,6 +155,9 @@ pub struct Config {
     pub region: Region,
     pub dev: bool,
     pub accounts: Vec<AccountConfig>,
+    pub audit: AuditMode,
+    /// KMS requests per second per account; 0: unlimited.
+    pub requests_per_second: u32,
     database_path: PathBuf,
     domain_key_path: PathBuf,
 }
@@ -149,16 +196,15 @@ impl Config {
                 }
             },
         };
-        let domain_key_path = match file.keyring {
-            None => data_dir.join("domain-key"),
-            Some(k) if k.backend == "file" => k.path.unwrap_or_else(|| data_dir.join("domain-key")),
-            Some(k) => {
-                return Err(ConfigError::Invalid(format!(
-                    "keyring backend '{}' is not supported; use 'file'",
-                    k.backend
-                )));
-            }
+        let domain_key_path = domain_key_path(file.keyring, &data_dir)?;
+        let audit = match file.audit.and_then(|a| a.durability) {
+            None => AuditMode::Durable,
+            Some(text) => AuditMode::parse(&text)?,
         };
+        let requests_per_second = file
+            .limits
+            .and_then(|l| l.requests_per_second)
+            .unwrap_or(kmsd_server::DEFAULT_REQUESTS_PER_SECOND);
         let mut accounts = Vec::new();
         for a in file.accounts {
             let id: AccountId = a.id.parse().map_err(|_| {
@@ -209,9 +255,16 @@ impl Config {
             region,
             dev: args.dev,
             accounts,
+            audit,
+            requests_per_second,
             database_path,
             domain_key_path,
         })
+    }
+
+    /// The audit trail's directory, `<data-dir>/audit`.
+    pub fn audit_dir(&self) -> PathBuf {
+        audit_dir(&self.data_dir)
     }
 
     pub fn database_path(&self) -> PathBuf {
@@ -225,6 +278,62 @@ impl Config {
     /// Creates the data directory, readable by its owner only.
     pub fn prepare_data_dir(&self) -> Result<(), ConfigError> {
         create_private_dir(&self.data_dir)
+    }
+}
+
+/// `kmsd audit verify` flags.
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The data directory whose trail (`<DIR>/audit`) to check (default ./kmsd-data, or the
+    /// configuration file's).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// The configuration file the server runs with (for the data directory and key file).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+/// Where `kmsd audit verify` looks.
+#[derive(Debug)]
+pub struct VerifyPaths {
+    /// The trail directory.
+    pub audit_dir: PathBuf,
+    /// The domain key file, whose every version's digest key is accepted.
+    pub domain_key_path: PathBuf,
+}
+
+impl VerifyPaths {
+    pub fn from_args(args: VerifyArgs) -> Result<VerifyPaths, ConfigError> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let data_dir = args
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| DEFAULT_DATA_DIR.into());
+        Ok(VerifyPaths {
+            audit_dir: audit_dir(&data_dir),
+            domain_key_path: domain_key_path(file.keyring, &data_dir)?,
+        })
+    }
+}
+
+fn audit_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("audit")
+}
+
+fn domain_key_path(
+    keyring: Option<KeyringConfig>,
+    data_dir: &Path,
+) -> Result<PathBuf, ConfigError> {
+    match keyring {
+        None => Ok(data_dir.join("domain-key")),
+        Some(k) if k.backend == "file" => Ok(k.path.unwrap_or_else(|| data_dir.join("domain-key"))),
+        Some(k) => Err(ConfigError::Invalid(format!(
+            "keyring backend '{}' is not supported; use 'file'",
+            k.backend
+        ))),
     }
 }
 

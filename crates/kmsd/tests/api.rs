@@ -14,6 +14,10 @@ mod json;
 
 #[path = "api/aliases.rs"]
 mod aliases;
+#[path = "api/asymmetric.rs"]
+mod asymmetric;
+#[path = "api/audit.rs"]
+mod audit;
 #[path = "api/auth.rs"]
 mod auth;
 #[path = "api/crypto.rs"]
@@ -36,3 +40,5 @@ mod protocol;
 mod sigv4;
 #[path = "api/tags_policy.rs"]
 mod tags_policy;
+#[path = "api/throttle.rs"]
+mod throttle;

@@ -81,6 +81,15 @@ impl KeySpec {
             KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 | KeySpec::EccNistEdwards25519
         )
     }
+
+    /// The wire values of `CustomerMasterKeySpec`, in model order (for validation messages).
+    pub fn customer_master_key_spec_values() -> Vec<&'static str> {
+        KeySpec::ALL
+            .iter()
+            .filter(|s| s.is_customer_master_key_spec())
+            .map(|s| s.as_str())
+            .collect()
+    }
 }
 
 string_enum!(
@@ -132,6 +141,66 @@ string_enum!(
         RsaesOaepSha1 => "RSAES_OAEP_SHA_1",
         RsaesOaepSha256 => "RSAES_OAEP_SHA_256",
         Sm2Pke => "SM2PKE",
+    }
+);
+
+string_enum!(
+    /// `SigningAlgorithmSpec`.
+    SigningAlgorithm {
+        RsassaPssSha256 => "RSASSA_PSS_SHA_256",
+        RsassaPssSha384 => "RSASSA_PSS_SHA_384",
+        RsassaPssSha512 => "RSASSA_PSS_SHA_512",
+        RsassaPkcs1V15Sha256 => "RSASSA_PKCS1_V1_5_SHA_256",
+        RsassaPkcs1V15Sha384 => "RSASSA_PKCS1_V1_5_SHA_384",
+        RsassaPkcs1V15Sha512 => "RSASSA_PKCS1_V1_5_SHA_512",
+        EcdsaSha256 => "ECDSA_SHA_256",
+        EcdsaSha384 => "ECDSA_SHA_384",
+        EcdsaSha512 => "ECDSA_SHA_512",
+        Sm2Dsa => "SM2DSA",
+        MlDsaShake256 => "ML_DSA_SHAKE_256",
+        Ed25519Sha512 => "ED25519_SHA_512",
+        Ed25519PhSha512 => "ED25519_PH_SHA_512",
+    }
+);
+
+string_enum!(
+    /// `MessageType` of Sign and Verify (`RAW` when absent).
+    MessageType {
+        Raw => "RAW",
+        Digest => "DIGEST",
+        ExternalMu => "EXTERNAL_MU",
+    }
+);
+
+string_enum!(
+    /// `MacAlgorithmSpec`.
+    MacAlgorithm {
+        HmacSha224 => "HMAC_SHA_224",
+        HmacSha256 => "HMAC_SHA_256",
+        HmacSha384 => "HMAC_SHA_384",
+        HmacSha512 => "HMAC_SHA_512",
+    }
+);
+
+string_enum!(
+    /// `KeyAgreementAlgorithmSpec`.
+    KeyAgreementAlgorithm {
+        Ecdh => "ECDH",
+    }
+);
+
+string_enum!(
+    /// `DataKeyPairSpec`: the key pair GenerateDataKeyPair makes.
+    DataKeyPairSpec {
+        Rsa2048 => "RSA_2048",
+        Rsa3072 => "RSA_3072",
+        Rsa4096 => "RSA_4096",
+        EccNistP256 => "ECC_NIST_P256",
+        EccNistP384 => "ECC_NIST_P384",
+        EccNistP521 => "ECC_NIST_P521",
+        EccSecgP256k1 => "ECC_SECG_P256K1",
+        Sm2 => "SM2",
+        EccNistEdwards25519 => "ECC_NIST_EDWARDS25519",
     }
 );
 
@@ -270,5 +339,9 @@ mod tests {
             assert_eq!(state.as_str().parse::<KeyState>(), Ok(*state));
         }
         assert!("symmetric_default".parse::<KeySpec>().is_err());
+        assert_eq!(SigningAlgorithm::ALL.len(), 13);
+        assert_eq!(DataKeyPairSpec::ALL.len(), 9);
+        assert_eq!(KeySpec::customer_master_key_spec_values().len(), 13);
+        assert!(!KeySpec::customer_master_key_spec_values().contains(&"ML_DSA_65"));
     }
 }

@@ -13,8 +13,9 @@ mod time;
 
 pub use context::{EncryptionContext, EncryptionContextError};
 pub use enums::{
-    DataKeySpec, EncryptionAlgorithm, GrantOperation, KeyManager, KeySpec, KeyState, KeyUsage,
-    KeyUsageOperation, Origin, RotationType, UnknownEnumValue,
+    DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, GrantOperation, KeyAgreementAlgorithm,
+    KeyManager, KeySpec, KeyState, KeyUsage, KeyUsageOperation, MacAlgorithm, MessageType, Origin,
+    RotationType, SigningAlgorithm, UnknownEnumValue,
 };
 pub use grant::{GrantConstraints, GrantId, InvalidGrantId, normalize_operations};
 pub use ids::{

@@ -72,7 +72,7 @@ pub(crate) async fn authenticate(
         .copied()
         .unwrap_or(scope.services.first().copied().unwrap_or("kms"));
     // IAM and STS are global services too: clients sign them for us-east-1.
-    let region = if service != "kms" && auth.region == "us-east-1" {
+    let region = if matches!(service, "iam" | "sts") && auth.region == "us-east-1" {
         "us-east-1"
     } else {
         scope.region

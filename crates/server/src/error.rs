@@ -22,6 +22,9 @@ pub(crate) enum ApiError {
     UnknownOperation(String),
     #[error("Request body is larger than {0} bytes.")]
     RequestTooLarge(usize),
+    /// The account is over its request rate.
+    #[error("Rate exceeded")]
+    Throttling,
 }
 
 impl From<crate::auth::AuthError> for ApiError {
@@ -58,6 +61,7 @@ impl ApiError {
             ApiError::Serialization(_) => (400, "SerializationException"),
             ApiError::UnknownOperation(_) => (400, "UnknownOperationException"),
             ApiError::RequestTooLarge(_) => (413, "RequestEntityTooLargeException"),
+            ApiError::Throttling => (400, "ThrottlingException"),
         };
         WireError {
             status,
@@ -91,6 +95,8 @@ fn kms_code(e: &KmsError) -> (u16, &'static str) {
         KmsError::InvalidGrantToken(_) => "InvalidGrantTokenException",
         KmsError::InvalidGrantId(_) => "InvalidGrantIdException",
         KmsError::Conflict(_) => "ConflictException",
+        KmsError::InvalidSignature => "KMSInvalidSignatureException",
+        KmsError::InvalidMac => "KMSInvalidMacException",
         // The one modelled client error AWS sends with its own status (the API reference:
         // "HTTP Status Code: 412").
         KmsError::DryRunOperation => return (412, "DryRunOperationException"),

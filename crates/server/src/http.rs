@@ -1,7 +1,14 @@
-//! The listener, routing, and the response envelope (`x-amzn-RequestId`, content type, errors).
+//! The listener, routing, the audit trail's place in the request path, and the response
+//! envelope (`x-amzn-RequestId`, content type, errors).
+//!
+//! Every KMS, IAM, STS and CloudTrail request — allowed, refused (also at authentication) or
+//! failed — becomes an audit event, appended before the answer is sent; if the trail cannot
+//! record it, the caller gets an internal error instead of the answer (fail closed).
 
+use crate::audit_events::{self, Call, Caller, QueryOutcome};
 use crate::auth::{AuthError, Scope};
 use crate::aws_query::{self as query, QueryService};
+use crate::cloudtrail::{self, CloudTrailError};
 use crate::error::ApiError;
 use crate::{auth, kms};
 use bytes::Bytes;
@@ -12,13 +19,19 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
+use kmsd_audit::{AuditLog, EVENT_SOURCE_CLOUDTRAIL, EVENT_SOURCE_KMS};
+use kmsd_model::Principal;
 use kmsd_service::identity::Iam;
 use kmsd_service::sts::Sts;
-use kmsd_service::{Kms, RequestContext};
+use kmsd_service::{InternalError, Kms, KmsError, RequestContext};
 use kmsd_sigv4::SigningKeyCache;
+use serde_json::Value;
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::IpAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
 
 const JSON_1_1: &str = "application/x-amz-json-1.1";
@@ -30,6 +43,15 @@ pub struct ServerOptions {
     pub dev_endpoints: bool,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// The audit trail every request is recorded in before it is answered; `None` records
+    /// nothing (the trail switched off).
+    pub audit: Option<AuditLog>,
+    /// The trail's directory, which `LookupEvents` reads (also when the trail is off, so
+    /// earlier events stay visible); `None`: lookups find nothing.
+    pub audit_dir: Option<PathBuf>,
+    /// KMS requests each account may make per second (AWS's quotas); over it, requests are
+    /// answered `ThrottlingException` at once. 0: no limit.
+    pub requests_per_second: u32,
 }
 
 impl Default for ServerOptions {
@@ -38,6 +60,9 @@ impl Default for ServerOptions {
         ServerOptions {
             dev_endpoints: false,
             max_body_bytes: 1024 * 1024,
+            audit: None,
+            audit_dir: None,
+            requests_per_second: crate::throttle::DEFAULT_REQUESTS_PER_SECOND,
         }
     }
 }
@@ -52,7 +77,87 @@ pub struct Services {
 struct Edge {
     services: Services,
     signing_keys: SigningKeyCache,
+    limiter: crate::throttle::RateLimiter,
     options: ServerOptions,
+}
+
+/// What every audit event of one request shares, taken when it arrives.
+struct Arrival<'a> {
+    request_id: &'a str,
+    source_ip: IpAddr,
+    /// Seconds since the epoch (the wall clock: the dev clock may be moved).
+    time_secs: i64,
+    user_agent: String,
+}
+
+impl Edge {
+    fn auditing(&self) -> bool {
+        self.options.audit.is_some()
+    }
+
+    /// Appends a call's events; `false` when they could not be recorded (the cause is logged)
+    /// and the request must be refused.
+    async fn record(&self, call: Call<'_>) -> bool {
+        let Some(log) = &self.options.audit else {
+            return true;
+        };
+        let request_id = call.request_id.to_owned();
+        let result = match audit_events::events(call) {
+            Ok(events) if events.len() == 1 => log.append(&events[0]).await,
+            Ok(events) => log.append_all(&events).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(request_id, error = %e, "the audit trail did not record the request; refusing it");
+                false
+            }
+        }
+    }
+
+    /// Who a request that failed authentication claimed to be: the owner of the access key
+    /// it named, if this deployment knows it (the signature did not prove it).
+    async fn claimed(&self, parts: &hyper::http::request::Parts) -> Caller {
+        let access_key_id = parts
+            .headers
+            .get(hyper::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|h| kmsd_sigv4::parse_authorization(h).ok())
+            .map(|a| a.access_key_id);
+        let claimed = match &access_key_id {
+            Some(id) => self.owner_of(parts, id).await,
+            None => None,
+        };
+        Caller::Refused {
+            claimed,
+            access_key_id,
+        }
+    }
+
+    async fn owner_of(&self, parts: &hyper::http::request::Parts, id: &str) -> Option<Principal> {
+        let s = &self.services;
+        if let Some(root) = s.kms.credentials().lookup(id) {
+            return Some(root.principal.clone());
+        }
+        if let Some(token) = parts
+            .headers
+            .get("x-amz-security-token")
+            .and_then(|v| v.to_str().ok())
+        {
+            return s
+                .sts
+                .session(id, token)
+                .ok()
+                .map(|session| session.principal);
+        }
+        s.iam
+            .access_key(id)
+            .await
+            .ok()
+            .flatten()
+            .map(|k| k.principal)
+    }
 }
 
 /// Serves connections from `listener` until `shutdown` completes, then lets requests in flight
@@ -66,6 +171,7 @@ pub async fn serve(
     let edge = Arc::new(Edge {
         services,
         signing_keys: SigningKeyCache::new(10_000),
+        limiter: crate::throttle::RateLimiter::new(options.requests_per_second),
         options,
     });
     let graceful = GracefulShutdown::new();
@@ -112,6 +218,15 @@ async fn handle(
     source_ip: std::net::IpAddr,
 ) -> Response<Full<Bytes>> {
     let request_id = new_request_id();
+    let arrival = Arrival {
+        request_id: &request_id,
+        source_ip,
+        time_secs: wall_clock_seconds(),
+        user_agent: match req.headers().get(hyper::header::USER_AGENT) {
+            Some(v) if edge.auditing() => String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            _ => String::new(),
+        },
+    };
     let response = match (req.method(), req.uri().path()) {
         (&Method::GET, "/health") => json_response(
             StatusCode::OK,
@@ -121,10 +236,11 @@ async fn handle(
         (&Method::POST, "/dev/advance-clock") if edge.options.dev_endpoints => {
             advance_clock(edge, &req).await
         }
-        (&Method::POST, "/") if is_json_protocol(&req) => {
-            kms_request(edge, req, &request_id, source_ip).await
+        (&Method::POST, "/") if is_cloudtrail(&req) => {
+            cloudtrail_request(edge, req, &arrival).await
         }
-        (&Method::POST, "/") => query_request(edge, req, &request_id, source_ip).await,
+        (&Method::POST, "/") if is_json_protocol(&req) => kms_request(edge, req, &arrival).await,
+        (&Method::POST, "/") => query_request(edge, req, &arrival).await,
         _ => json_response(
             StatusCode::NOT_FOUND,
             br#"{"message":"Not Found"}"#.to_vec(),
@@ -137,9 +253,9 @@ async fn handle(
 async fn kms_request(
     edge: &Edge,
     req: Request<Incoming>,
-    request_id: &str,
-    source_ip: std::net::IpAddr,
+    arrival: &Arrival<'_>,
 ) -> Response<Full<Bytes>> {
+    let request_id = arrival.request_id;
     let (parts, body) = req.into_parts();
     let operation = parts
         .headers
@@ -147,14 +263,17 @@ async fn kms_request(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
         .unwrap_or_default();
+    let s = &edge.services;
+    let mut read: Option<Bytes> = None;
+    let mut principal: Option<Principal> = None;
     let result = async {
         let body = read_body(body, edge.options.max_body_bytes).await?;
-        let s = &edge.services;
+        read = Some(body.clone());
         let scope = Scope {
             services: &["kms"],
             region: s.kms.region().as_str(),
         };
-        let principal = auth::authenticate(
+        let authenticated = auth::authenticate(
             &s.kms,
             &s.iam,
             &s.sts,
@@ -163,21 +282,67 @@ async fn kms_request(
             &body,
             &scope,
         )
-        .await?
-        .principal;
-        let Some(op) = operation.strip_prefix(kms::TARGET_PREFIX) else {
-            return Err(ApiError::UnknownOperation(String::new()));
-        };
+        .await?;
         let ctx = RequestContext {
-            principal,
+            principal: authenticated.principal,
             request_id: request_id.to_owned(),
-            source_ip: Some(source_ip),
+            source_ip: Some(arrival.source_ip),
         };
-        let out = kms::dispatch(&s.kms, &ctx, op, &body).await?;
-        serde_json::to_vec(&out).map_err(|e| ApiError::Serialization(e.to_string()))
+        let out = if !edge.limiter.admit(ctx.principal.account.as_str()) {
+            Err(ApiError::Throttling)
+        } else {
+            match operation.strip_prefix(kms::TARGET_PREFIX) {
+                Some(op) => kms::dispatch(&s.kms, &ctx, op, &body).await,
+                None => Err(ApiError::UnknownOperation(String::new())),
+            }
+        };
+        principal = Some(ctx.principal);
+        out
     }
     .await;
-    match result {
+    if edge.auditing() {
+        let caller = match principal {
+            Some(p) => Caller::Authenticated(p),
+            None => edge.claimed(&parts).await,
+        };
+        let name = event_name(
+            operation
+                .strip_prefix(kms::TARGET_PREFIX)
+                .unwrap_or(&operation),
+        );
+        let error = result.as_ref().err().map(|e| {
+            let wire = e.to_wire();
+            (wire.code.to_owned(), wire.message)
+        });
+        let region = s.kms.region().as_str();
+        let record = audit_events::kms_call(
+            name,
+            caller.account().as_deref(),
+            region,
+            read.as_deref(),
+            result.as_ref().ok(),
+        );
+        let call = Call {
+            event_source: EVENT_SOURCE_KMS,
+            operation: name,
+            region,
+            caller: &caller,
+            time_secs: arrival.time_secs,
+            source_ip: arrival.source_ip,
+            user_agent: &arrival.user_agent,
+            request_id,
+            record,
+            error,
+        };
+        if !edge.record(call).await {
+            let unrecorded = ApiError::Kms(KmsError::Internal(InternalError::Unavailable));
+            return error_response(&unrecorded, request_id, &operation);
+        }
+    }
+    let encoded = result.and_then(|out| {
+        serde_json::to_vec(&out).map_err(|e| ApiError::Serialization(e.to_string()))
+    });
+    match encoded {
         Ok(body) => {
             tracing::debug!(request_id, operation, "ok");
             json_response(StatusCode::OK, body, JSON_1_1)
@@ -186,33 +351,238 @@ async fn kms_request(
     }
 }
 
+/// A CloudTrail request (JSON 1.1, signed for `cloudtrail`): `LookupEvents` over the trail.
+async fn cloudtrail_request(
+    edge: &Edge,
+    req: Request<Incoming>,
+    arrival: &Arrival<'_>,
+) -> Response<Full<Bytes>> {
+    let request_id = arrival.request_id;
+    let (parts, body) = req.into_parts();
+    let target = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let operation = event_name(
+        target
+            .strip_prefix(cloudtrail::TARGET_PREFIX)
+            .unwrap_or(target),
+    )
+    .to_owned();
+    let s = &edge.services;
+    let mut read: Option<Bytes> = None;
+    let mut principal: Option<Principal> = None;
+    let result = async {
+        let body = read_body(body, edge.options.max_body_bytes)
+            .await
+            .map_err(|e| wire_error(&e))?;
+        read = Some(body.clone());
+        let scope = Scope {
+            services: &["cloudtrail"],
+            region: s.kms.region().as_str(),
+        };
+        let authenticated = auth::authenticate(
+            &s.kms,
+            &s.iam,
+            &s.sts,
+            &edge.signing_keys,
+            &parts,
+            &body,
+            &scope,
+        )
+        .await
+        .map_err(|e| wire_error(&ApiError::from(e)))?;
+        let ctx = RequestContext {
+            principal: authenticated.principal,
+            request_id: request_id.to_owned(),
+            source_ip: Some(arrival.source_ip),
+        };
+        let out = cloudtrail::dispatch(
+            &s.iam,
+            &ctx,
+            edge.options.audit_dir.clone(),
+            &operation,
+            &body,
+        )
+        .await;
+        principal = Some(ctx.principal);
+        out
+    }
+    .await;
+    if edge.auditing() {
+        let caller = match principal {
+            Some(p) => Caller::Authenticated(p),
+            None => edge.claimed(&parts).await,
+        };
+        let record = audit_events::Record {
+            request_parameters: read
+                .as_deref()
+                .map_or(Value::Null, audit_events::json_parameters),
+            read_only: true,
+            ..audit_events::Record::default()
+        };
+        let call = Call {
+            event_source: EVENT_SOURCE_CLOUDTRAIL,
+            operation: &operation,
+            region: s.kms.region().as_str(),
+            caller: &caller,
+            time_secs: arrival.time_secs,
+            source_ip: arrival.source_ip,
+            user_agent: &arrival.user_agent,
+            request_id,
+            record,
+            error: result
+                .as_ref()
+                .err()
+                .map(|e| (e.code.to_owned(), e.message.clone())),
+        };
+        if !edge.record(call).await {
+            return cloudtrail_error(&CloudTrailError::internal(), request_id);
+        }
+    }
+    let encoded = result.and_then(|out| {
+        serde_json::to_vec(&out).map_err(|e| {
+            tracing::error!(request_id, error = %e, "encoding LookupEvents failed");
+            CloudTrailError::internal()
+        })
+    });
+    match encoded {
+        Ok(body) => json_response(StatusCode::OK, body, JSON_1_1),
+        Err(e) => cloudtrail_error(&e, request_id),
+    }
+}
+
+fn wire_error(e: &ApiError) -> CloudTrailError {
+    let wire = e.to_wire();
+    CloudTrailError {
+        status: wire.status,
+        code: wire.code,
+        message: wire.message,
+    }
+}
+
+fn cloudtrail_error(e: &CloudTrailError, request_id: &str) -> Response<Full<Bytes>> {
+    if e.status >= 500 {
+        tracing::error!(request_id, code = e.code, "CloudTrail request failed");
+    } else {
+        tracing::debug!(request_id, code = e.code, "CloudTrail request refused");
+    }
+    json_error(e.status, e.code, &e.message)
+}
+
+/// The operation as recorded: what the request named, or `Unknown` when it named none.
+fn event_name(operation: &str) -> &str {
+    if operation.is_empty() {
+        "Unknown"
+    } else {
+        operation
+    }
+}
+
 /// An AWS Query protocol request (IAM or STS); which one is told by the signature's scope.
 async fn query_request(
     edge: &Edge,
     req: Request<Incoming>,
-    request_id: &str,
-    source_ip: std::net::IpAddr,
+    arrival: &Arrival<'_>,
 ) -> Response<Full<Bytes>> {
+    let request_id = arrival.request_id;
     let (parts, body) = req.into_parts();
-    let body = match read_body(body, edge.options.max_body_bytes).await {
-        Ok(body) => body,
-        Err(e) => {
-            let wire = e.to_wire();
-            return query::error_response(
-                QueryService::Iam,
-                wire.status,
-                wire.code,
-                &wire.message,
-                request_id,
-            );
-        }
+    let (body, response, principal, service) =
+        match read_body(body, edge.options.max_body_bytes).await {
+            Ok(body) => {
+                let (response, principal, service) =
+                    query_answer(edge, &parts, &body, request_id, arrival.source_ip).await;
+                (Some(body), response, principal, service)
+            }
+            Err(e) => {
+                let wire = e.to_wire();
+                let response = query::error_response(
+                    QueryService::Iam,
+                    wire.status,
+                    wire.code,
+                    &wire.message,
+                    request_id,
+                );
+                (None, response, None, QueryService::Iam)
+            }
+        };
+    if !edge.auditing() {
+        return response;
+    }
+    let caller = match principal {
+        Some(p) => Caller::Authenticated(p),
+        None => edge.claimed(&parts).await,
     };
+    let (head, answer) = response.into_parts();
+    let answer = match answer.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(never) => match never {},
+    };
+    let sts = service == QueryService::Sts;
+    let action = body
+        .as_deref()
+        .and_then(audit_events::form_action)
+        .unwrap_or_default();
+    let action = event_name(&action).to_owned();
+    let (record, error) = audit_events::query_call(
+        sts,
+        &action,
+        body.as_deref(),
+        Some(QueryOutcome {
+            status: head.status.as_u16(),
+            body: &answer,
+        }),
+    );
+    let call = Call {
+        event_source: if sts {
+            kmsd_audit::EVENT_SOURCE_STS
+        } else {
+            kmsd_audit::EVENT_SOURCE_IAM
+        },
+        operation: &action,
+        // IAM and STS are global services: AWS records their calls in us-east-1.
+        region: "us-east-1",
+        caller: &caller,
+        time_secs: arrival.time_secs,
+        source_ip: arrival.source_ip,
+        user_agent: &arrival.user_agent,
+        request_id,
+        record,
+        error,
+    };
+    if !edge.record(call).await {
+        let code = if sts {
+            "InternalFailure"
+        } else {
+            "ServiceFailure"
+        };
+        return query::error_response(
+            service,
+            500,
+            code,
+            "An internal error occurred.",
+            request_id,
+        );
+    }
+    Response::from_parts(head, Full::new(answer))
+}
+
+/// Authenticates and runs a Query request; returns the answer, who was authenticated, and
+/// which service the request was for.
+async fn query_answer(
+    edge: &Edge,
+    parts: &hyper::http::request::Parts,
+    body: &Bytes,
+    request_id: &str,
+    source_ip: IpAddr,
+) -> (Response<Full<Bytes>>, Option<Principal>, QueryService) {
     let s = &edge.services;
     let scope = Scope {
         services: &["iam", "sts"],
         region: s.kms.region().as_str(),
     };
-    let guessed = if form_action(&body).is_some_and(is_sts_action) {
+    let guessed = if form_action(body).is_some_and(is_sts_action) {
         QueryService::Sts
     } else {
         QueryService::Iam
@@ -222,8 +592,8 @@ async fn query_request(
         &s.iam,
         &s.sts,
         &edge.signing_keys,
-        &parts,
-        &body,
+        parts,
+        body,
         &scope,
     )
     .await
@@ -239,12 +609,14 @@ async fn query_request(
                 request_id: request_id.to_owned(),
                 source_ip: Some(source_ip),
             };
-            query::handle(&s.iam, &s.sts, &ctx, service, &body).await
+            let response = query::handle(&s.iam, &s.sts, &ctx, service, body).await;
+            (response, Some(ctx.principal), service)
         }
         Err(e) => {
             let (status, code, message) = query_auth_error(e);
             tracing::debug!(request_id, code, "query request not authenticated");
-            query::error_response(guessed, status, code, &message, request_id)
+            let response = query::error_response(guessed, status, code, &message, request_id);
+            (response, None, guessed)
         }
     }
 }
@@ -276,6 +648,14 @@ fn query_auth_error(e: AuthError) -> (u16, &'static str, String) {
             )
         }
     }
+}
+
+/// CloudTrail is told by its target header.
+fn is_cloudtrail(req: &Request<Incoming>) -> bool {
+    req.headers().get("x-amz-target").is_some_and(|v| {
+        v.as_bytes()
+            .starts_with(cloudtrail::TARGET_PREFIX.as_bytes())
+    })
 }
 
 /// AWS JSON 1.1 (KMS) is told by its target header or content type; everything else on `/` is
@@ -333,14 +713,26 @@ fn error_response(e: &ApiError, request_id: &str, operation: &str) -> Response<F
     } else {
         tracing::debug!(request_id, operation, code = wire.code, "request refused");
     }
-    let body = serde_json::json!({ "__type": wire.code, "message": wire.message });
+    json_error(wire.status, wire.code, &wire.message)
+}
+
+/// A JSON 1.1 error: `{"__type": code, "message": …}` and `x-amzn-ErrorType`.
+fn json_error(status: u16, code: &str, message: &str) -> Response<Full<Bytes>> {
+    let body = serde_json::json!({ "__type": code, "message": message });
     let bytes = serde_json::to_vec(&body).unwrap_or_default();
-    let status = StatusCode::from_u16(wire.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     let mut response = json_response(status, bytes, JSON_1_1);
-    if let Ok(v) = HeaderValue::from_str(wire.code) {
+    if let Ok(v) = HeaderValue::from_str(code) {
         response.headers_mut().insert("x-amzn-ErrorType", v);
     }
     response
+}
+
+fn wall_clock_seconds() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }
 
 async fn advance_clock(edge: &Edge, req: &Request<Incoming>) -> Response<Full<Bytes>> {

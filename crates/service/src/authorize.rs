@@ -62,6 +62,15 @@ pub(crate) struct RequestFacts<'a> {
     pub rotation_period_days: Option<u32>,
     /// ScheduleKeyDeletion's window (`kms:ScheduleKeyDeletionPendingWindowInDays`).
     pub pending_window_days: Option<u32>,
+    /// Sign / Verify (`kms:SigningAlgorithm`, `kms:MessageType`).
+    pub signing_algorithm: Option<&'a str>,
+    pub message_type: Option<&'a str>,
+    /// GenerateMac / VerifyMac (`kms:MacAlgorithm`).
+    pub mac_algorithm: Option<&'a str>,
+    /// DeriveSharedSecret (`kms:KeyAgreementAlgorithm`).
+    pub key_agreement_algorithm: Option<&'a str>,
+    /// GenerateDataKeyPair* (`kms:DataKeyPairSpec`).
+    pub data_key_pair_spec: Option<&'a str>,
 }
 
 impl Kms {
@@ -312,6 +321,7 @@ impl Kms {
             record: record.clone(),
             arn: arn.to_owned(),
             backing_keys: std::collections::HashMap::new(),
+            material: Default::default(),
             policy: Some(new_policy),
             grants: Default::default(),
             tags: Vec::new(),
@@ -394,8 +404,17 @@ fn add_key_facts(
     if let Some(alias) = facts.request_alias {
         context.insert("kms:RequestAlias", alias.to_owned());
     }
-    if let Some(algorithm) = facts.encryption_algorithm {
-        context.insert("kms:EncryptionAlgorithm", algorithm.to_owned());
+    for (name, value) in [
+        ("kms:EncryptionAlgorithm", facts.encryption_algorithm),
+        ("kms:SigningAlgorithm", facts.signing_algorithm),
+        ("kms:MessageType", facts.message_type),
+        ("kms:MacAlgorithm", facts.mac_algorithm),
+        ("kms:KeyAgreementAlgorithm", facts.key_agreement_algorithm),
+        ("kms:DataKeyPairSpec", facts.data_key_pair_spec),
+    ] {
+        if let Some(value) = value {
+            context.insert(name, value.to_owned());
+        }
     }
     if let Some(ec) = facts.encryption_context {
         add_encryption_context(context, ec);

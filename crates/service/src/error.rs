@@ -52,6 +52,12 @@ pub enum KmsError {
     Conflict(String),
     #[error("The request would have succeeded, but the DryRun option is set.")]
     DryRunOperation,
+    /// Verify: the signature is not valid for the message, key and algorithm. Never says why.
+    #[error("The signature is not valid for this message, key and signing algorithm.")]
+    InvalidSignature,
+    /// VerifyMac: the MAC is not valid for the message, key and algorithm.
+    #[error("The MAC is not valid for this message, key and MAC algorithm.")]
+    InvalidMac,
     /// Something inside kmsd failed. The message sent to the caller is generic; the cause is
     /// logged by the server (it never holds secrets: store and keyring errors don't carry them).
     #[error("An internal error occurred.")]
@@ -70,6 +76,8 @@ pub enum InternalError {
     Crypto(#[from] kmsd_crypto::CryptoError),
     #[error(transparent)]
     Iam(#[from] crate::identity::IamError),
+    #[error(transparent)]
+    Asymmetric(#[from] kmsd_asymmetric::AsymmetricError),
     /// A dependency failed and logged its own cause.
     #[error("a dependency is unavailable")]
     Unavailable,

@@ -1,7 +1,10 @@
-//! Keys in memory: metadata plus every backing key unwrapped, so the crypto operations never
-//! touch the store. Bounded; an evicted entry's key material is zeroized when its last user
-//! drops it (the backing keys are zeroizing types).
+//! Keys in memory: metadata plus every backing key unwrapped (or, for asymmetric and HMAC keys,
+//! the parsed private or HMAC key), so the crypto operations never touch the store or parse key
+//! material. Bounded; an evicted entry's key material is zeroized when its last user drops it
+//! (backing keys, private keys and HMAC keys are zeroizing types).
 
+use crate::asymmetric::KeyMaterial;
+use kmsd_asymmetric::{HmacKey, PrivateKey};
 use kmsd_crypto::BackingKey;
 use kmsd_model::{BackingKeyId, KeyId};
 use kmsd_store::KeyRecord;
@@ -15,7 +18,10 @@ pub(crate) struct CachedKey {
     pub record: KeyRecord,
     /// The key ARN, rendered once.
     pub arn: String,
+    /// SYMMETRIC_DEFAULT keys' material, every version; empty for other keys.
     pub backing_keys: HashMap<BackingKeyId, BackingKey>,
+    /// Asymmetric and HMAC keys' material, parsed once.
+    pub material: KeyMaterial,
     /// The key policy, parsed once; `None` if the stored document no longer parses (then
     /// nothing is allowed).
     pub policy: Option<kmsd_policy::PolicyDocument>,
@@ -35,6 +41,26 @@ impl CachedKey {
     /// The backing key that encrypts new data.
     pub fn current_backing_key(&self) -> Option<&BackingKey> {
         self.backing_keys.get(&self.record.current_backing_key)
+    }
+
+    /// The private key of an asymmetric key.
+    pub fn private_key(&self) -> Option<&PrivateKey> {
+        match &self.material {
+            KeyMaterial::Private(key) => Some(key),
+            _ => None,
+        }
+    }
+
+    /// The key of an HMAC key.
+    pub fn hmac_key(&self) -> Option<&HmacKey> {
+        match &self.material {
+            KeyMaterial::Hmac(key) => Some(key),
+            _ => None,
+        }
+    }
+
+    pub fn is_symmetric(&self) -> bool {
+        self.record.key_spec == kmsd_model::KeySpec::SymmetricDefault
     }
 }
 

@@ -9,8 +9,12 @@ use kmsd_model::KeyState;
 /// The rows of the key-state table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum StateRule {
-    /// Encrypt, Decrypt, ReEncrypt, GenerateDataKey*.
+    /// Encrypt, Decrypt, ReEncrypt, GenerateDataKey*, GenerateDataKeyPair*, Sign, Verify,
+    /// GenerateMac, VerifyMac, DeriveSharedSecret.
     Crypto,
+    /// GetPublicKey: as the crypto operations, except that a Disabled key still gives its
+    /// public key (what AWS does, though its key-state table says otherwise).
+    PublicKey,
     /// CreateGrant: as the crypto operations, except that an Unavailable key takes grants.
     Grant,
     /// EnableKey, DisableKey.
@@ -32,6 +36,9 @@ pub(crate) fn check(rule: StateRule, key: &CachedKey) -> Result<(), KmsError> {
         (_, PendingDeletion | PendingReplicaDeletion) => invalid("pending deletion"),
         (_, Creating) => invalid("creating"),
         (StateRule::Crypto, Enabled | Updating) => Ok(()),
+        (StateRule::PublicKey, Enabled | Disabled | Updating) => Ok(()),
+        (StateRule::PublicKey, PendingImport) => invalid("pending import"),
+        (StateRule::PublicKey, Unavailable) => invalid("unavailable"),
         (StateRule::Grant, Enabled | Updating | Unavailable) => Ok(()),
         (StateRule::Grant, Disabled) => Err(KmsError::Disabled {
             key_arn: arn.clone(),

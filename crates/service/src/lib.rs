@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod asymmetric;
 mod authorize;
 mod caller;
 mod clock;
@@ -26,6 +27,7 @@ mod resolve;
 pub mod sts;
 
 pub use accounts::{AccountConfig, Credential, CredentialDirectory};
+pub use asymmetric::AlgorithmLists;
 pub use clock::ServiceClock;
 pub use error::{InternalError, KmsError};
 pub use lifecycle::{DueWork, MAINTENANCE_INTERVAL, spawn_maintenance};

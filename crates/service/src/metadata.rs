@@ -2,8 +2,8 @@
 
 use crate::key_cache::CachedKey;
 use kmsd_model::{
-    AccountId, BackingKeyId, EncryptionAlgorithm, KeyId, KeyManager, KeySpec, KeyState, KeyUsage,
-    Origin, Timestamp,
+    AccountId, BackingKeyId, EncryptionAlgorithm, KeyAgreementAlgorithm, KeyId, KeyManager,
+    KeySpec, KeyState, KeyUsage, MacAlgorithm, Origin, SigningAlgorithm, Timestamp,
 };
 
 /// The metadata of one key. Optional members are `None` exactly when AWS leaves them out.
@@ -21,7 +21,11 @@ pub struct KeyMetadata {
     pub origin: Origin,
     pub key_manager: KeyManager,
     pub key_spec: KeySpec,
+    /// Each algorithm list is filled only for the key's usage (empty means absent).
     pub encryption_algorithms: Vec<EncryptionAlgorithm>,
+    pub signing_algorithms: Vec<SigningAlgorithm>,
+    pub mac_algorithms: Vec<MacAlgorithm>,
+    pub key_agreement_algorithms: Vec<KeyAgreementAlgorithm>,
     pub multi_region: bool,
     pub current_key_material_id: Option<BackingKeyId>,
 }
@@ -29,18 +33,7 @@ pub struct KeyMetadata {
 impl KeyMetadata {
     pub(crate) fn of(key: &CachedKey) -> KeyMetadata {
         let r = &key.record;
-        let encryption_algorithms = match (r.key_usage, r.key_spec) {
-            (KeyUsage::EncryptDecrypt, KeySpec::SymmetricDefault) => {
-                vec![EncryptionAlgorithm::SymmetricDefault]
-            }
-            (KeyUsage::EncryptDecrypt, _) => {
-                vec![
-                    EncryptionAlgorithm::RsaesOaepSha1,
-                    EncryptionAlgorithm::RsaesOaepSha256,
-                ]
-            }
-            _ => Vec::new(),
-        };
+        let algorithms = crate::AlgorithmLists::of(r.key_spec, r.key_usage);
         let symmetric_material = r.key_spec == KeySpec::SymmetricDefault
             && matches!(r.origin, Origin::AwsKms | Origin::External);
         KeyMetadata {
@@ -60,7 +53,10 @@ impl KeyMetadata {
             origin: r.origin,
             key_manager: KeyManager::Customer,
             key_spec: r.key_spec,
-            encryption_algorithms,
+            encryption_algorithms: algorithms.encryption,
+            signing_algorithms: algorithms.signing,
+            mac_algorithms: algorithms.mac,
+            key_agreement_algorithms: algorithms.key_agreement,
             multi_region: r.key_id.is_multi_region(),
             current_key_material_id: symmetric_material.then_some(r.current_backing_key),
         }

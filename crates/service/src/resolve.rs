@@ -1,11 +1,12 @@
 //! From a request's key reference to a key in memory, with AWS's scoping rules: a bare key id
 //! or alias is looked up in the caller's account and this region; an ARN names its own.
 
+use crate::asymmetric::KeyMaterial;
 use crate::key_cache::CachedKey;
 use crate::{Kms, KmsError, RequestContext};
 use kmsd_crypto::EktBinding;
 use kmsd_crypto::EncryptedKeyToken;
-use kmsd_model::{AccountId, AliasName, KeyArn, KeyId, KeyReference};
+use kmsd_model::{AccountId, AliasName, KeyArn, KeyId, KeyReference, KeySpec};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -110,7 +111,22 @@ impl Kms {
         };
         let arn = self.key_arn(&record.account, key_id);
         let mut backing_keys = HashMap::new();
+        let mut material = KeyMaterial::Symmetric;
         for stored in self.store.backing_keys(key_id).await? {
+            if record.key_spec != KeySpec::SymmetricDefault {
+                // Asymmetric and HMAC keys have one material, never rotated.
+                if stored.backing_key_id == record.current_backing_key {
+                    material = KeyMaterial::open(
+                        &*self.keyring,
+                        &arn,
+                        stored.backing_key_id,
+                        record.key_spec,
+                        record.key_usage,
+                        &stored.encrypted_key_token,
+                    )?;
+                }
+                continue;
+            }
             let binding = EktBinding {
                 key_arn: &arn,
                 backing_key_id: stored.backing_key_id,
@@ -118,6 +134,12 @@ impl Kms {
             let token = EncryptedKeyToken(stored.encrypted_key_token);
             let key = self.keyring.unwrap(&binding, &token)?;
             backing_keys.insert(stored.backing_key_id, key);
+        }
+        if record.key_spec != KeySpec::SymmetricDefault
+            && matches!(material, KeyMaterial::Symmetric)
+        {
+            tracing::error!(key = %arn, "the key's material is missing from the store");
+            return Err(KmsError::Internal(crate::InternalError::Unavailable));
         }
         let policy = crate::policy_document::parse_stored(&record.policy, &arn);
         let grants = crate::grants::KeyGrants::new(self.store.grants(key_id).await?);
@@ -139,6 +161,7 @@ impl Kms {
             record,
             arn,
             backing_keys,
+            material,
             policy,
             grants,
             tags,

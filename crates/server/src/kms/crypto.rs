@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-type ContextWire = Option<BTreeMap<String, Value>>;
+pub(super) type ContextWire = Option<BTreeMap<String, Value>>;
 
 fn algorithm(
     v: &mut Validator,
@@ -26,7 +26,7 @@ fn algorithm(
 }
 
 /// Nitro Enclaves attestation (`Recipient`) needs an enclave; refuse it rather than ignore it.
-fn refuse_recipient(recipient: &Option<Value>) -> Result<(), KmsError> {
+pub(super) fn refuse_recipient(recipient: &Option<Value>) -> Result<(), KmsError> {
     if recipient.is_some() {
         return Err(KmsError::UnsupportedOperation(
             "Recipient (AWS Nitro Enclaves attestation) is not supported by kmsd.".to_owned(),
@@ -138,12 +138,15 @@ pub(crate) async fn decrypt(
     };
     wire::grant_tokens(kms, &w.grant_tokens)?;
     let out = kms.decrypt(ctx, req).await?;
-    Ok(json!({
+    let mut response = json!({
         "KeyId": out.key_arn,
         "Plaintext": wire::encode_blob(&out.plaintext),
         "EncryptionAlgorithm": out.encryption_algorithm.as_str(),
-        "KeyMaterialId": out.key_material_id.to_string(),
-    }))
+    });
+    if let Some(id) = out.key_material_id {
+        response["KeyMaterialId"] = id.to_string().into();
+    }
+    Ok(response)
 }
 
 #[derive(Deserialize)]
@@ -196,15 +199,20 @@ pub(crate) async fn re_encrypt(
     };
     wire::grant_tokens(kms, &w.grant_tokens)?;
     let out = kms.re_encrypt(ctx, req).await?;
-    Ok(json!({
+    let mut response = json!({
         "CiphertextBlob": wire::encode_blob(&out.ciphertext_blob),
         "SourceKeyId": out.source_key_arn,
         "KeyId": out.key_arn,
         "SourceEncryptionAlgorithm": out.source_encryption_algorithm.as_str(),
         "DestinationEncryptionAlgorithm": out.destination_encryption_algorithm.as_str(),
-        "SourceKeyMaterialId": out.source_key_material_id.to_string(),
-        "DestinationKeyMaterialId": out.destination_key_material_id.to_string(),
-    }))
+    });
+    if let Some(id) = out.source_key_material_id {
+        response["SourceKeyMaterialId"] = id.to_string().into();
+    }
+    if let Some(id) = out.destination_key_material_id {
+        response["DestinationKeyMaterialId"] = id.to_string().into();
+    }
+    Ok(response)
 }
 
 #[derive(Deserialize)]

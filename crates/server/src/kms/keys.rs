@@ -7,7 +7,7 @@ use kmsd_model::{KeySpec, KeyUsage, Origin};
 use kmsd_service::operations::{
     CreateKeyRequest, DescribeKeyRequest, ListKeysRequest, UpdateKeyDescriptionRequest,
 };
-use kmsd_service::{KeyMetadata, Kms, RequestContext};
+use kmsd_service::{AlgorithmLists, KeyMetadata, Kms, RequestContext};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -23,18 +23,20 @@ pub(crate) fn key_metadata(m: &KeyMetadata) -> Value {
         "KeyState": m.key_state.as_str(),
         "Origin": m.origin.as_str(),
         "KeyManager": m.key_manager.as_str(),
-        "CustomerMasterKeySpec": m.key_spec.as_str(),
         "KeySpec": m.key_spec.as_str(),
         "MultiRegion": m.multi_region,
     });
-    if !m.encryption_algorithms.is_empty() {
-        out["EncryptionAlgorithms"] = m
-            .encryption_algorithms
-            .iter()
-            .map(|a| a.as_str())
-            .collect::<Vec<_>>()
-            .into();
+    if m.key_spec.is_customer_master_key_spec() {
+        // The deprecated twin has no ML-DSA or Ed25519 value: left out for those keys.
+        out["CustomerMasterKeySpec"] = m.key_spec.as_str().into();
     }
+    let algorithms = AlgorithmLists {
+        encryption: m.encryption_algorithms.clone(),
+        signing: m.signing_algorithms.clone(),
+        mac: m.mac_algorithms.clone(),
+        key_agreement: m.key_agreement_algorithms.clone(),
+    };
+    algorithm_lists(&mut out, &algorithms);
     if let Some(d) = m.deletion_date {
         out["DeletionDate"] = wire::timestamp(d);
     }
@@ -42,6 +44,40 @@ pub(crate) fn key_metadata(m: &KeyMetadata) -> Value {
         out["CurrentKeyMaterialId"] = id.to_string().into();
     }
     out
+}
+
+/// `EncryptionAlgorithms`, `SigningAlgorithms`, `MacAlgorithms`, `KeyAgreementAlgorithms`: each
+/// only when the key has that usage.
+pub(crate) fn algorithm_lists(out: &mut Value, lists: &AlgorithmLists) {
+    fn put<T: std::fmt::Display>(out: &mut Value, member: &str, list: &[T]) {
+        if !list.is_empty() {
+            out[member] = list
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .into();
+        }
+    }
+    put(out, "EncryptionAlgorithms", &lists.encryption);
+    put(out, "SigningAlgorithms", &lists.signing);
+    put(out, "MacAlgorithms", &lists.mac);
+    put(out, "KeyAgreementAlgorithms", &lists.key_agreement);
+}
+
+/// A value of the deprecated `CustomerMasterKeySpec` enum: a `KeySpec` without the ML-DSA and
+/// Ed25519 values.
+struct CustomerMasterKeySpec(KeySpec);
+
+impl std::str::FromStr for CustomerMasterKeySpec {
+    type Err = kmsd_model::UnknownEnumValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.parse::<KeySpec>() {
+            Ok(spec) if spec.is_customer_master_key_spec() => Ok(CustomerMasterKeySpec(spec)),
+            _ => Err(kmsd_model::UnknownEnumValue {
+                value: s.to_owned(),
+            }),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -77,10 +113,14 @@ pub(crate) async fn create_key(
         .key_usage
         .as_deref()
         .and_then(|u| v.enumerated::<KeyUsage>("keyUsage", u, KeyUsage::wire_values()));
-    let cmk_spec = w
-        .customer_master_key_spec
-        .as_deref()
-        .and_then(|s| v.enumerated::<KeySpec>("customerMasterKeySpec", s, KeySpec::wire_values()));
+    let cmk_spec = w.customer_master_key_spec.as_deref().and_then(|s| {
+        v.enumerated::<CustomerMasterKeySpec>(
+            "customerMasterKeySpec",
+            s,
+            &KeySpec::customer_master_key_spec_values(),
+        )
+        .map(|c| c.0)
+    });
     let key_spec = w
         .key_spec
         .as_deref()

@@ -1,8 +1,9 @@
+use crate::asymmetric::KeyMaterial;
 use crate::key_cache::CachedKey;
 use crate::operations::{MAX_TAGS_PER_KEY, check_tag_key_not_reserved};
 use crate::{KeyMetadata, Kms, KmsError, RequestContext, policy_document};
 use kmsd_crypto::{BackingKey, EktBinding};
-use kmsd_model::{KeyId, KeySpec, KeyState, KeyUsage, Origin};
+use kmsd_model::{BackingKeyId, KeyId, KeySpec, KeyState, KeyUsage, Origin};
 use kmsd_store::{BackingKeyRecord, KeyRecord, Tag};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -45,16 +46,7 @@ impl Kms {
             crate::authorize::add_request_tags(context, &req.tags);
         })
         .await?;
-        if key_spec != KeySpec::SymmetricDefault {
-            return Err(KmsError::UnsupportedOperation(format!(
-                "KeySpec {key_spec} is not supported by this kmsd release; only SYMMETRIC_DEFAULT keys can be created."
-            )));
-        }
-        if key_usage != KeyUsage::EncryptDecrypt {
-            return Err(KmsError::validation(format!(
-                "KeyUsage {key_usage} is not compatible with KeySpec {key_spec}"
-            )));
-        }
+        check_spec_and_usage(key_spec, key_usage)?;
         if let Some(store_id) = &req.custom_key_store_id {
             return Err(KmsError::CustomKeyStoreNotFound(format!(
                 "Custom key store '{store_id}' does not exist."
@@ -87,12 +79,15 @@ impl Kms {
 
         let key_id = KeyId::from_random(kmsd_crypto::random_array(&self.rng)?);
         let arn = self.key_arn(&account, key_id);
-        let backing_key = BackingKey::generate(&self.rng).map_err(KmsError::from)?;
-        let binding = EktBinding {
-            key_arn: &arn,
-            backing_key_id: backing_key.id(),
+        // SYMMETRIC_DEFAULT material is a backing key; other keys get a material id of their own.
+        let backing_key = match key_spec {
+            KeySpec::SymmetricDefault => Some(BackingKey::generate(&self.rng)?),
+            _ => None,
         };
-        let token = self.keyring.wrap(&binding, &backing_key)?;
+        let material_id = match &backing_key {
+            Some(b) => b.id(),
+            None => BackingKeyId(kmsd_crypto::random_array(&self.rng)?),
+        };
         let now = self.clock.now();
         let record = KeyRecord {
             key_id,
@@ -106,15 +101,8 @@ impl Kms {
             created_at: now,
             deletion_date: None,
             policy,
-            current_backing_key: backing_key.id(),
+            current_backing_key: material_id,
             rotation: None,
-        };
-        let stored = BackingKeyRecord {
-            key_id,
-            backing_key_id: backing_key.id(),
-            encrypted_key_token: token.0,
-            created_at: now,
-            rotation_type: None,
         };
         if let Some(parsed) = custom_policy
             && !req.bypass_policy_lockout_safety_check
@@ -122,13 +110,38 @@ impl Kms {
             self.check_policy_lockout(ctx, &record, &arn, parsed)
                 .await?;
         }
+        let (token, backing_keys, material) = match backing_key {
+            Some(backing_key) => {
+                let binding = EktBinding {
+                    key_arn: &arn,
+                    backing_key_id: material_id,
+                };
+                let token = self.keyring.wrap(&binding, &backing_key)?;
+                let backing_keys = HashMap::from([(material_id, backing_key)]);
+                (token.0, backing_keys, KeyMaterial::Symmetric)
+            }
+            None => {
+                // Asymmetric and HMAC material is sealed whole under the domain key.
+                let material = KeyMaterial::generate(key_spec, key_usage, &self.rng).await?;
+                let token = material.seal(&*self.keyring, &arn, material_id)?;
+                (token, HashMap::new(), material)
+            }
+        };
+        let stored = BackingKeyRecord {
+            key_id,
+            backing_key_id: material_id,
+            encrypted_key_token: token,
+            created_at: now,
+            rotation_type: None,
+        };
         self.store.create_key(&record, &stored, &req.tags).await?;
         let epoch = self.keys.epoch();
         let entry = CachedKey {
             policy: crate::policy_document::parse_stored(&record.policy, &arn),
             record,
             arn,
-            backing_keys: HashMap::from([(backing_key.id(), backing_key)]),
+            backing_keys,
+            material,
             grants: Default::default(),
             tags: req.tags,
             aliases: Vec::new(),
@@ -144,6 +157,26 @@ impl From<kmsd_crypto::CryptoError> for KmsError {
     fn from(e: kmsd_crypto::CryptoError) -> KmsError {
         KmsError::Internal(e.into())
     }
+}
+
+/// The key spec / key usage pairs of the reference (§4). SM2 keys exist only in China Regions.
+fn check_spec_and_usage(spec: KeySpec, usage: KeyUsage) -> Result<(), KmsError> {
+    if spec == KeySpec::Sm2 {
+        return Err(KmsError::UnsupportedOperation(
+            "KeySpec SM2 is offered only in the AWS China Regions; kmsd does not support it."
+                .to_owned(),
+        ));
+    }
+    let fits = match spec {
+        KeySpec::SymmetricDefault => usage == KeyUsage::EncryptDecrypt,
+        _ => crate::asymmetric::supports(spec, usage),
+    };
+    if !fits {
+        return Err(KmsError::validation(format!(
+            "KeyUsage {usage} is not compatible with KeySpec {spec}"
+        )));
+    }
+    Ok(())
 }
 
 /// Tag rules shared by CreateKey and TagResource: no reserved keys, no key twice.

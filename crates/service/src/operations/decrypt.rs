@@ -1,5 +1,5 @@
 use crate::key_cache::CachedKey;
-use crate::operations::encrypt::check_encrypt_decrypt_key;
+use crate::operations::encrypt::{check_encrypt_decrypt_key, check_no_context};
 use crate::resolve::Aliases;
 use crate::{Kms, KmsError, RequestContext};
 use kmsd_model::{BackingKeyId, EncryptionAlgorithm, EncryptionContext, KeyReference};
@@ -20,7 +20,8 @@ pub struct DecryptResponse {
     pub key_arn: String,
     pub plaintext: Zeroizing<Vec<u8>>,
     pub encryption_algorithm: EncryptionAlgorithm,
-    pub key_material_id: BackingKeyId,
+    /// Symmetric keys only.
+    pub key_material_id: Option<BackingKeyId>,
 }
 
 /// A ciphertext opened by its key.
@@ -28,7 +29,8 @@ pub(crate) struct Opened {
     pub key: Arc<CachedKey>,
     pub plaintext: Zeroizing<Vec<u8>>,
     pub algorithm: EncryptionAlgorithm,
-    pub backing_key_id: BackingKeyId,
+    /// The backing key that opened a symmetric ciphertext (`None` for RSA).
+    pub backing_key_id: Option<BackingKeyId>,
 }
 
 impl Kms {
@@ -74,23 +76,30 @@ impl Kms {
         dry_run: bool,
         operation: &str,
     ) -> Result<Opened, KmsError> {
-        let header = kmsd_crypto::parse_header(blob).map_err(|_| KmsError::InvalidCiphertext)?;
         let key = match expected {
             Some(reference) => {
                 let key = self.resolve(ctx, reference, Aliases::Allowed).await?;
-                if key.record.key_id != header.key_id {
-                    return Err(KmsError::IncorrectKey);
+                // A symmetric ciphertext names its key; an asymmetric one is bare RSA OAEP.
+                if key.is_symmetric() {
+                    let header =
+                        kmsd_crypto::parse_header(blob).map_err(|_| KmsError::InvalidCiphertext)?;
+                    if key.record.key_id != header.key_id {
+                        return Err(KmsError::IncorrectKey);
+                    }
                 }
                 key
             }
             // The blob names its key, in whichever account it lives; `authorize` decides. The
             // blob is not authenticated yet: a key id that names nothing is a bad ciphertext,
-            // not a missing key.
-            None => self
-                .key_by_id(header.key_id)
-                .await?
-                .filter(|k| k.record.region == self.region)
-                .ok_or(KmsError::InvalidCiphertext)?,
+            // not a missing key. Asymmetric ciphertexts need the KeyId.
+            None => {
+                let header =
+                    kmsd_crypto::parse_header(blob).map_err(|_| KmsError::InvalidCiphertext)?;
+                self.key_by_id(header.key_id)
+                    .await?
+                    .filter(|k| k.record.region == self.region && k.is_symmetric())
+                    .ok_or(KmsError::InvalidCiphertext)?
+            }
         };
         let alias = expected.and_then(crate::authorize::alias_of);
         let algorithm_name = algorithm.unwrap_or(EncryptionAlgorithm::SymmetricDefault);
@@ -107,6 +116,24 @@ impl Kms {
         };
         self.authorize(ctx, &key, action, facts).await?;
         let algorithm = check_encrypt_decrypt_key(&key, algorithm, operation)?;
+        if let Some(private) = key.private_key() {
+            check_no_context(context)?;
+            let oaep = crate::asymmetric::encryption_algorithm(algorithm)
+                .ok_or(KmsError::InvalidCiphertext)?;
+            if dry_run {
+                return Err(KmsError::DryRunOperation);
+            }
+            let plaintext = private
+                .decrypt(oaep, blob)
+                .map_err(|_| KmsError::InvalidCiphertext)?;
+            return Ok(Opened {
+                key,
+                plaintext,
+                algorithm,
+                backing_key_id: None,
+            });
+        }
+        let header = kmsd_crypto::parse_header(blob).map_err(|_| KmsError::InvalidCiphertext)?;
         let backing = key
             .backing_keys
             .get(&header.backing_key_id)
@@ -116,7 +143,7 @@ impl Kms {
         }
         let plaintext = kmsd_crypto::open_ciphertext(backing, blob, context)
             .map_err(|_| KmsError::InvalidCiphertext)?;
-        let backing_key_id = backing.id();
+        let backing_key_id = Some(backing.id());
         Ok(Opened {
             key,
             plaintext,

@@ -6,12 +6,16 @@ mod create_grant;
 mod create_key;
 mod decrypt;
 mod delete_alias;
+mod derive_shared_secret;
 mod describe_key;
 mod enable_disable_key;
 mod encrypt;
 mod generate_data_key;
+mod generate_data_key_pair;
+mod generate_mac;
 mod generate_random;
 mod get_key_last_usage;
+mod get_public_key;
 mod key_deletion;
 mod key_policies;
 mod key_rotation;
@@ -24,20 +28,27 @@ mod re_encrypt;
 mod retire_grant;
 mod revoke_grant;
 mod rotate_key_on_demand;
+mod sign;
 mod tag_resource;
 mod untag_resource;
 mod update_alias;
 mod update_key_description;
+mod verify;
+mod verify_mac;
 
 pub use create_alias::CreateAliasRequest;
 pub use create_grant::{CreateGrantRequest, CreateGrantResponse};
 pub use create_key::CreateKeyRequest;
 pub use decrypt::{DecryptRequest, DecryptResponse};
+pub use derive_shared_secret::{DeriveSharedSecretRequest, DeriveSharedSecretResponse};
 pub use describe_key::DescribeKeyRequest;
 pub use encrypt::{EncryptRequest, EncryptResponse};
 pub use generate_data_key::{DataKeyLength, GenerateDataKeyRequest, GenerateDataKeyResponse};
+pub use generate_data_key_pair::{GenerateDataKeyPairRequest, GenerateDataKeyPairResponse};
+pub use generate_mac::{GenerateMacRequest, GenerateMacResponse};
 pub use generate_random::GenerateRandomRequest;
 pub use get_key_last_usage::KeyLastUsage;
+pub use get_public_key::{GetPublicKeyRequest, GetPublicKeyResponse};
 pub use key_deletion::{
     DEFAULT_PENDING_WINDOW_DAYS, ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse,
 };
@@ -51,10 +62,13 @@ pub use list_resource_tags::ListResourceTagsRequest;
 pub use re_encrypt::{ReEncryptRequest, ReEncryptResponse};
 pub use retire_grant::RetireGrantRequest;
 pub use revoke_grant::RevokeGrantRequest;
+pub use sign::{SignRequest, SignResponse};
 pub use tag_resource::TagResourceRequest;
 pub use untag_resource::UntagResourceRequest;
 pub use update_alias::UpdateAliasRequest;
 pub use update_key_description::UpdateKeyDescriptionRequest;
+pub use verify::{VerifyRequest, VerifyResponse};
+pub use verify_mac::{VerifyMacRequest, VerifyMacResponse};
 
 use crate::KmsError;
 

@@ -1,4 +1,4 @@
-use crate::operations::encrypt::check_encrypt_decrypt_key;
+use crate::operations::encrypt::{check_encrypt_decrypt_key, check_no_context};
 use crate::resolve::Aliases;
 use crate::{Kms, KmsError, RequestContext};
 use kmsd_model::{BackingKeyId, EncryptionAlgorithm, EncryptionContext, KeyReference};
@@ -22,8 +22,10 @@ pub struct ReEncryptResponse {
     pub key_arn: String,
     pub source_encryption_algorithm: EncryptionAlgorithm,
     pub destination_encryption_algorithm: EncryptionAlgorithm,
-    pub source_key_material_id: BackingKeyId,
-    pub destination_key_material_id: BackingKeyId,
+    /// Present when the source key is symmetric.
+    pub source_key_material_id: Option<BackingKeyId>,
+    /// Present when the destination key is symmetric.
+    pub destination_key_material_id: Option<BackingKeyId>,
 }
 
 impl Kms {
@@ -52,6 +54,9 @@ impl Kms {
             req.destination_encryption_algorithm,
             "ReEncrypt",
         )?;
+        if destination.private_key().is_some() {
+            check_no_context(&req.destination_encryption_context)?;
+        }
         let opened = self
             .open(
                 ctx,
@@ -63,8 +68,9 @@ impl Kms {
                 "ReEncrypt",
             )
             .await?;
-        let (ciphertext_blob, destination_backing) = self.seal(
+        let (ciphertext_blob, destination_backing) = self.encrypt_under(
             &destination,
+            destination_algorithm,
             &req.destination_encryption_context,
             &opened.plaintext,
         )?;
