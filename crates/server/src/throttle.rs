@@ -2,63 +2,72 @@
 //! `ThrottlingException` at once instead of queueing, so an overloaded kmsd stays responsive
 //! and its memory bounded.
 //!
-//! One token bucket per account: `rate` tokens a second, holding at most one second's worth
-//! (AWS allows short bursts the same way).
+//! One bucket per account, held as GCRA's "theoretical arrival time" in one atomic: a request
+//! is admitted when the account is not more than one second (its burst) ahead of its rate, and
+//! admitting it is one compare-and-swap, so requests never wait on a lock here.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 /// AWS's largest per-account quota for symmetric cryptographic operations (requests/s).
 pub const DEFAULT_REQUESTS_PER_SECOND: u32 = 100_000;
 
-struct Bucket {
-    tokens: f64,
-    last: Instant,
-}
+const NANOS_PER_SECOND: u64 = 1_000_000_000;
 
 /// The limiter of one deployment.
 pub struct RateLimiter {
-    rate: f64,
-    buckets: Mutex<HashMap<String, Bucket>>,
+    /// Nanoseconds of budget one request costs; 0: no limit.
+    interval: u64,
+    /// How far ahead of now an account may run (one second: the burst).
+    burst: u64,
+    started: Instant,
+    /// Account → its theoretical arrival time, in nanoseconds since `started`.
+    accounts: RwLock<HashMap<String, Arc<AtomicU64>>>,
 }
 
 impl RateLimiter {
     /// `requests_per_second` per account; 0 turns limiting off.
     pub fn new(requests_per_second: u32) -> RateLimiter {
         RateLimiter {
-            rate: f64::from(requests_per_second),
-            buckets: Mutex::new(HashMap::new()),
+            interval: NANOS_PER_SECOND
+                .checked_div(u64::from(requests_per_second))
+                .unwrap_or(0),
+            burst: NANOS_PER_SECOND,
+            started: Instant::now(),
+            accounts: RwLock::new(HashMap::new()),
         }
     }
 
-    /// Takes one request's token from `account`'s bucket; false when it is empty.
+    /// Admits one request of `account`, or says it is over its rate.
     pub fn admit(&self, account: &str) -> bool {
         self.admit_at(account, Instant::now())
     }
 
     fn admit_at(&self, account: &str, now: Instant) -> bool {
-        if self.rate <= 0.0 {
+        if self.interval == 0 {
             return true;
         }
-        let Ok(mut buckets) = self.buckets.lock() else {
-            return true;
+        let tat = match self.accounts.read().ok().and_then(|a| a.get(account).cloned()) {
+            Some(tat) => tat,
+            None => match self.accounts.write() {
+                Ok(mut accounts) => accounts.entry(account.to_owned()).or_default().clone(),
+                Err(_) => return true,
+            },
         };
-        let bucket = match buckets.get_mut(account) {
-            Some(b) => b,
-            None => buckets.entry(account.to_owned()).or_insert(Bucket {
-                tokens: self.rate,
-                last: now,
-            }),
-        };
-        let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * self.rate).min(self.rate);
-        bucket.last = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            true
-        } else {
-            false
+        let now = u64::try_from(now.saturating_duration_since(self.started).as_nanos())
+            .unwrap_or(u64::MAX);
+        let mut current = tat.load(Ordering::Relaxed);
+        loop {
+            let next = current.max(now).saturating_add(self.interval);
+            if next.saturating_sub(now) > self.burst {
+                return false;
+            }
+            match tat.compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Relaxed) {
+                Ok(_) => return true,
+                Err(seen) => current = seen,
+            }
         }
     }
 }

@@ -7,12 +7,22 @@
 use kmsd_model::{KeyId, KeyUsageOperation, Timestamp};
 use kmsd_store::KeyUsageRecord;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
+
+/// One key's newest unflushed use. Its own lock, so uses of different keys never contend.
+#[derive(Default)]
+struct UsageCell {
+    latest: Mutex<Option<KeyUsageRecord>>,
+}
 
 /// Unflushed uses, newest per key.
+///
+/// The hot path takes the map's read lock and the key's cell with `try_lock`: if another
+/// request is recording a use of the same key at this very moment, this one is skipped — the
+/// other is just as recent — so requests never wait on each other here.
 #[derive(Default)]
 pub(crate) struct UsageTracker {
-    pending: Mutex<HashMap<KeyId, KeyUsageRecord>>,
+    cells: RwLock<HashMap<KeyId, Arc<UsageCell>>>,
 }
 
 impl UsageTracker {
@@ -23,10 +33,17 @@ impl UsageTracker {
         operation: KeyUsageOperation,
         request_id: &str,
     ) {
-        let Ok(mut pending) = self.pending.lock() else {
+        let cell = match self.cells.read().ok().and_then(|c| c.get(&key_id).cloned()) {
+            Some(cell) => cell,
+            None => match self.cells.write() {
+                Ok(mut cells) => cells.entry(key_id).or_default().clone(),
+                Err(_) => return,
+            },
+        };
+        let Ok(mut latest) = cell.latest.try_lock() else {
             return;
         };
-        match pending.get_mut(&key_id) {
+        match latest.as_mut() {
             Some(existing) if existing.used_at > at => {}
             Some(existing) => {
                 existing.used_at = at;
@@ -35,29 +52,39 @@ impl UsageTracker {
                 existing.request_id.push_str(request_id);
             }
             None => {
-                pending.insert(
+                *latest = Some(KeyUsageRecord {
                     key_id,
-                    KeyUsageRecord {
-                        key_id,
-                        used_at: at,
-                        operation,
-                        request_id: request_id.to_owned(),
-                    },
-                );
+                    used_at: at,
+                    operation,
+                    request_id: request_id.to_owned(),
+                });
             }
         }
     }
 
     pub fn pending(&self, key_id: &KeyId) -> Option<KeyUsageRecord> {
-        self.pending.lock().ok()?.get(key_id).cloned()
+        let cell = self.cells.read().ok()?.get(key_id).cloned()?;
+        cell.latest.lock().ok()?.clone()
     }
 
     /// Takes every unflushed use (the caller writes them, and puts them back on failure).
+    /// Keys without a new use since the last flush leave the map, so it holds only keys in use.
     pub fn take(&self) -> Vec<KeyUsageRecord> {
-        match self.pending.lock() {
-            Ok(mut pending) => pending.drain().map(|(_, v)| v).collect(),
-            Err(_) => Vec::new(),
-        }
+        let Ok(mut cells) = self.cells.write() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        cells.retain(|_, cell| match cell.latest.lock() {
+            Ok(mut latest) => match latest.take() {
+                Some(record) => {
+                    out.push(record);
+                    true
+                }
+                None => false,
+            },
+            Err(_) => false,
+        });
+        out
     }
 
     /// Puts back uses a failed flush could not write (newer ones recorded meanwhile win).
@@ -68,8 +95,8 @@ impl UsageTracker {
     }
 
     pub fn forget(&self, key_id: &KeyId) {
-        if let Ok(mut pending) = self.pending.lock() {
-            pending.remove(key_id);
+        if let Ok(mut cells) = self.cells.write() {
+            cells.remove(key_id);
         }
     }
 }
