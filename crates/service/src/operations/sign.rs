@@ -34,41 +34,73 @@ impl Kms {
         ctx: &RequestContext,
         req: SignRequest,
     ) -> Result<SignResponse, KmsError> {
-        let key = self.resolve(ctx, &req.key_id, Aliases::Allowed).await?;
-        let alias = crate::authorize::alias_of(&req.key_id);
-        let message_type = req.message_type.unwrap_or(MessageType::Raw);
+        let (key_arn, signature) = self
+            .with_signing_key(
+                ctx,
+                &req.key_id,
+                req.signing_algorithm,
+                req.message_type,
+                &req.message,
+                req.dry_run,
+                "Sign",
+                |key, checked| {
+                    checked
+                        .key
+                        .sign(
+                            checked.algorithm,
+                            checked.message_type,
+                            &req.message,
+                            &self.rng,
+                        )
+                        .map(|signature| (key.arn.clone(), signature))
+                        .map_err(|e| asymmetric::request_error(key, e))
+                },
+            )
+            .await?;
+        Ok(SignResponse {
+            key_arn,
+            signature,
+            signing_algorithm: req.signing_algorithm,
+        })
+    }
+
+    /// What Sign and Verify share, in AWS's order: resolve the key, authorize with the signing
+    /// condition keys, check the key's state and usage and the request against its spec, honour
+    /// DryRun; then `run` the signature operation and note the key's use.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn with_signing_key<T>(
+        &self,
+        ctx: &RequestContext,
+        key_id: &KeyReference,
+        algorithm: SigningAlgorithm,
+        message_type: Option<MessageType>,
+        message: &[u8],
+        dry_run: bool,
+        operation: &'static str,
+        run: impl FnOnce(&CachedKey, SigningRequest<'_>) -> Result<T, KmsError>,
+    ) -> Result<T, KmsError> {
+        let key = self.resolve(ctx, key_id, Aliases::Allowed).await?;
+        let alias = crate::authorize::alias_of(key_id);
+        let message_type = message_type.unwrap_or(MessageType::Raw);
         let facts = crate::authorize::RequestFacts {
-            signing_algorithm: Some(req.signing_algorithm.as_str()),
+            signing_algorithm: Some(algorithm.as_str()),
             message_type: Some(message_type.as_str()),
             request_alias: alias.as_deref(),
             ..Default::default()
         };
-        self.authorize(ctx, &key, "kms:Sign", facts).await?;
-        let checked = check_signing(
-            &key,
-            req.signing_algorithm,
-            message_type,
-            &req.message,
-            "Sign",
-        )?;
-        if req.dry_run {
+        let (action, used) = if operation == "Sign" {
+            ("kms:Sign", KeyUsageOperation::Sign)
+        } else {
+            ("kms:Verify", KeyUsageOperation::Verify)
+        };
+        self.authorize(ctx, &key, action, facts).await?;
+        let checked = check_signing(&key, algorithm, message_type, message, operation)?;
+        if dry_run {
             return Err(KmsError::DryRunOperation);
         }
-        let signature = checked
-            .key
-            .sign(
-                checked.algorithm,
-                checked.message_type,
-                &req.message,
-                &self.rng,
-            )
-            .map_err(|e| asymmetric::request_error(&key, e))?;
-        self.note_use(key.record.key_id, KeyUsageOperation::Sign, &ctx.request_id);
-        Ok(SignResponse {
-            key_arn: key.arn.clone(),
-            signature,
-            signing_algorithm: req.signing_algorithm,
-        })
+        let out = run(&key, checked)?;
+        self.note_use(key.record.key_id, used, &ctx.request_id);
+        Ok(out)
     }
 }
 

@@ -1,10 +1,8 @@
 //! Verify: whether a signature is a key's over a message. An invalid signature is
 //! `KMSInvalidSignatureException`, never `SignatureValid: false`.
 
-use crate::operations::sign::check_signing;
-use crate::resolve::Aliases;
 use crate::{Kms, KmsError, RequestContext};
-use kmsd_model::{KeyReference, KeyUsageOperation, MessageType, SigningAlgorithm};
+use kmsd_model::{KeyReference, MessageType, SigningAlgorithm};
 use zeroize::Zeroizing;
 
 #[derive(Debug)]
@@ -33,45 +31,35 @@ impl Kms {
         ctx: &RequestContext,
         req: VerifyRequest,
     ) -> Result<VerifyResponse, KmsError> {
-        let key = self.resolve(ctx, &req.key_id, Aliases::Allowed).await?;
-        let alias = crate::authorize::alias_of(&req.key_id);
-        let message_type = req.message_type.unwrap_or(MessageType::Raw);
-        let facts = crate::authorize::RequestFacts {
-            signing_algorithm: Some(req.signing_algorithm.as_str()),
-            message_type: Some(message_type.as_str()),
-            request_alias: alias.as_deref(),
-            ..Default::default()
-        };
-        self.authorize(ctx, &key, "kms:Verify", facts).await?;
-        let checked = check_signing(
-            &key,
-            req.signing_algorithm,
-            message_type,
-            &req.message,
-            "Verify",
-        )?;
-        if req.dry_run {
-            return Err(KmsError::DryRunOperation);
-        }
-        let verification = checked
-            .key
-            .verify(
-                checked.algorithm,
-                checked.message_type,
+        let key_arn = self
+            .with_signing_key(
+                ctx,
+                &req.key_id,
+                req.signing_algorithm,
+                req.message_type,
                 &req.message,
-                &req.signature,
+                req.dry_run,
+                "Verify",
+                |key, checked| {
+                    let verification = checked
+                        .key
+                        .verify(
+                            checked.algorithm,
+                            checked.message_type,
+                            &req.message,
+                            &req.signature,
+                        )
+                        .map_err(|e| crate::asymmetric::request_error(key, e))?;
+                    if verification.is_valid() {
+                        Ok(key.arn.clone())
+                    } else {
+                        Err(KmsError::InvalidSignature)
+                    }
+                },
             )
-            .map_err(|e| crate::asymmetric::request_error(&key, e))?;
-        if !verification.is_valid() {
-            return Err(KmsError::InvalidSignature);
-        }
-        self.note_use(
-            key.record.key_id,
-            KeyUsageOperation::Verify,
-            &ctx.request_id,
-        );
+            .await?;
         Ok(VerifyResponse {
-            key_arn: key.arn.clone(),
+            key_arn,
             signing_algorithm: req.signing_algorithm,
         })
     }
