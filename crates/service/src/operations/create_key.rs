@@ -71,6 +71,7 @@ impl Kms {
         let (policy, custom_policy) = match req.policy {
             Some(policy) => {
                 let parsed = policy_document::check(&policy)?;
+                self.check_policy_principals(&parsed).await?;
                 (policy, Some(parsed))
             }
             None => (policy_document::default_policy(&account), None),
