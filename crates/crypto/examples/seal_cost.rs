@@ -41,14 +41,22 @@ fn main() {
         time(&format!("seal {label}, no context"), iterations, || {
             black_box(seal_ciphertext(&rng, key_id, &key, &empty, black_box(&plaintext)).unwrap());
         });
-        time(&format!("seal {label}, two-pair context"), iterations, || {
-            black_box(
-                seal_ciphertext(&rng, key_id, &key, &context, black_box(&plaintext)).unwrap(),
-            );
-        });
+        time(
+            &format!("seal {label}, two-pair context"),
+            iterations,
+            || {
+                black_box(
+                    seal_ciphertext(&rng, key_id, &key, &context, black_box(&plaintext)).unwrap(),
+                );
+            },
+        );
         let blob = seal_ciphertext(&rng, key_id, &key, &context, &plaintext).unwrap();
-        time(&format!("open {label}, two-pair context"), iterations, || {
-            black_box(open_ciphertext(&key, black_box(&blob), &context).unwrap());
-        });
+        time(
+            &format!("open {label}, two-pair context"),
+            iterations,
+            || {
+                black_box(open_ciphertext(&key, black_box(&blob), &context).unwrap());
+            },
+        );
     }
 }

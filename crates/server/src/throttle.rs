@@ -49,7 +49,12 @@ impl RateLimiter {
         if self.interval == 0 {
             return true;
         }
-        let tat = match self.accounts.read().ok().and_then(|a| a.get(account).cloned()) {
+        let tat = match self
+            .accounts
+            .read()
+            .ok()
+            .and_then(|a| a.get(account).cloned())
+        {
             Some(tat) => tat,
             None => match self.accounts.write() {
                 Ok(mut accounts) => accounts.entry(account.to_owned()).or_default().clone(),
