@@ -4,6 +4,7 @@
 //! handled as typed values from then on. No IO, no crypto, no wire format.
 #![forbid(unsafe_code)]
 
+pub mod calendar;
 mod context;
 mod enums;
 mod grant;

@@ -11,7 +11,7 @@
 //! - every refusal is a [`SigV4Error`] whose [`SigV4Error::aws_code`] and
 //!   `Display` are the error code and message AWS itself sends.
 //!
-//! It is pure: no IO, no clock (the caller passes the current time in epoch
+//! It is pure (its only kmsd dependency is the model's calendar arithmetic): no IO, no clock (the caller passes the current time in epoch
 //! seconds), no secrets in any message or `Debug` output.
 //!
 //! A server checks a request in AWS's order like this:

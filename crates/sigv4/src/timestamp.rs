@@ -2,7 +2,7 @@
 //! to and from Unix epoch seconds. Pure arithmetic (Howard Hinnant's
 //! days-from-civil), no clock and no time zone database.
 
-const SECONDS_PER_DAY: i64 = 86_400;
+use kmsd_model::calendar::{epoch_seconds_of, split_epoch_seconds};
 
 /// Epoch seconds of a `yyyymmddThhmmssZ` timestamp, or `None` if it is not
 /// exactly that shape or names no real instant (month 13, February 30th,
@@ -19,16 +19,7 @@ pub fn wire_date_to_epoch(s: &str) -> Option<i64> {
     };
     let (year, month, day) = (number(0..4)?, number(4..6)?, number(6..8)?);
     let (hour, minute, second) = (number(9..11)?, number(11..13)?, number(13..15)?);
-    if !(1..=12).contains(&month)
-        || day < 1
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 59
-    {
-        return None;
-    }
-    Some(days_from_civil(year, month, day) * SECONDS_PER_DAY + hour * 3600 + minute * 60 + second)
+    epoch_seconds_of(year, month, day, hour, minute, second)
 }
 
 /// The `yyyymmddThhmmssZ` form of an instant in epoch seconds.
@@ -37,53 +28,8 @@ pub fn wire_date_to_epoch(s: &str) -> Option<i64> {
 /// written with as many digits as they need (and a sign if negative), which
 /// is fine for error messages, the only place such instants can show up.
 pub fn epoch_to_wire_date(epoch_seconds: i64) -> String {
-    let days = epoch_seconds.div_euclid(SECONDS_PER_DAY);
-    let secs = epoch_seconds.rem_euclid(SECONDS_PER_DAY);
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
-}
-
-fn is_leap(year: i64) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The proleptic Gregorian date `days` after 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    let (year, month, day, hour, minute, second) = split_epoch_seconds(epoch_seconds);
+    format!("{year:04}{month:02}{day:02}T{hour:02}{minute:02}{second:02}Z")
 }
 
 #[cfg(test)]
