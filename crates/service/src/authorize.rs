@@ -127,7 +127,6 @@ impl Kms {
         facts: &RequestFacts<'_>,
         context: &mut Option<ContextMap>,
     ) -> Result<PolicyVerdict, KmsError> {
-        let caller = &ctx.principal;
         let key_id = &key.record.key_id;
         let iam_epoch = self.iam.policies_epoch();
         if let Some(hit) = self
@@ -136,8 +135,37 @@ impl Kms {
         {
             return Ok(hit);
         }
+        let (verdict, context_free) = self
+            .evaluate_policies(ctx, arns, key, action, facts, context)
+            .await?;
+        if context_free {
+            self.decisions.insert(
+                &arns.arn,
+                key_id,
+                action,
+                key.generation,
+                iam_epoch,
+                verdict,
+            );
+        }
+        Ok(verdict)
+    }
+
+    /// Evaluates the key policy and the caller's IAM policies, uncached. Also says whether the
+    /// verdict is context-free (no policy involved read the condition context), and so may be
+    /// cached.
+    async fn evaluate_policies(
+        &self,
+        ctx: &RequestContext,
+        arns: &CallerArns,
+        key: &CachedKey,
+        action: &str,
+        facts: &RequestFacts<'_>,
+        context: &mut Option<ContextMap>,
+    ) -> Result<(PolicyVerdict, bool), KmsError> {
+        let caller = &ctx.principal;
         let Some(key_policy) = &key.policy else {
-            return Ok(PolicyVerdict::NoAllow(DenyReason::NoKeyPolicy));
+            return Ok((PolicyVerdict::NoAllow(DenyReason::NoKeyPolicy), true));
         };
         let cross_account = caller.account != key.record.account;
         let own_root = caller.is_root() && !cross_account;
@@ -194,17 +222,7 @@ impl Kms {
                 _ => PolicyVerdict::NoAllow(DenyReason::KeyPolicyNoAllow),
             }
         };
-        if !needs_context {
-            self.decisions.insert(
-                &arns.arn,
-                key_id,
-                action,
-                key.generation,
-                iam_epoch,
-                verdict,
-            );
-        }
-        Ok(verdict)
+        Ok((verdict, !needs_context))
     }
 
     /// Step 4: whether one of the key's grants allows the request.
@@ -326,14 +344,14 @@ impl Kms {
             grants: Default::default(),
             tags: Vec::new(),
             aliases: Vec::new(),
-            // Never a real generation: nothing about the probe is cached.
-            generation: u64::MAX,
+            // Unused: the probe's verdict is evaluated uncached.
+            generation: 0,
         };
         let caller = &ctx.principal;
         let arns = CallerArns::of(caller);
         let mut context = None;
-        let verdict = self
-            .policy_verdict(
+        let (verdict, _) = self
+            .evaluate_policies(
                 ctx,
                 &arns,
                 &probe,
