@@ -5,11 +5,24 @@
 //! [`SqliteStore::write`]) so a dedicated read connection (WAL allows readers beside the one
 //! writer) can be added later without touching the queries.
 //!
-//! Durability: WAL with `synchronous=FULL`, so every commit is fsynced before the call returns.
-//! Every multi-statement write is one `BEGIN IMMEDIATE` transaction.
+//! Writes are group-committed ([`group`]): each write is queued as a job, and a leader takes the
+//! queued jobs and runs them in one `BEGIN IMMEDIATE` transaction, each job inside its own
+//! savepoint, then commits once. A job is atomic through its savepoint: when it fails it is
+//! rolled back to it and leaves nothing, and the other jobs of the group are unaffected.
+//! Inside a job, [`immediate`] opens a nested savepoint, so a job's statements commit or roll
+//! back together as they did in a transaction of their own. Reads lock the same connection, so
+//! they never see a group's transaction half-done.
+//!
+//! Durability: WAL with `synchronous=FULL`, so every COMMIT fsyncs the WAL: one fsync per
+//! group, however many writes it carries. A write's result is delivered only after its group's
+//! COMMIT succeeded, so acknowledged still means durable (also across `kill -9` and power
+//! loss); when the COMMIT fails, every write of the group fails with `Backend` and none of it
+//! stays. Work that must not run inside a transaction (the WAL checkpoint after a key deletion)
+//! runs alone on the connection ([`SqliteStore::write_alone`]); migrations run at open.
 
 mod decode;
 mod grants;
+mod group;
 mod identity;
 mod lifecycle;
 mod migrations;
@@ -22,9 +35,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use kmsd_model::{AccountId, AliasName, GrantId, KeyId, KeyState, Region, Timestamp};
 use rusqlite::types::Value;
-use rusqlite::{
-    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
-};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Savepoint, params};
 
 pub use migrations::SchemaTooNew;
 
@@ -41,6 +52,8 @@ pub struct SqliteStore {
     path: PathBuf,
     /// The one writer connection (also used for reads for now).
     writer: Arc<Mutex<Connection>>,
+    /// Writes waiting for their group.
+    queue: Arc<group::Queue>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -77,9 +90,11 @@ fn sql_int(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn immediate(conn: &mut Connection) -> Result<Transaction<'_>, StoreError> {
-    conn.transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(backend)
+/// Opens the savepoint of one write's statements. The write runs inside its group's
+/// `BEGIN IMMEDIATE` transaction (so the write lock is already held): `commit()` releases the
+/// savepoint into the group's transaction, and dropping it rolls the statements back.
+fn immediate(conn: &mut Connection) -> Result<Savepoint<'_>, StoreError> {
+    conn.savepoint().map_err(backend)
 }
 
 impl SqliteStore {
@@ -106,6 +121,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             path: path.to_owned(),
             writer: Arc::new(Mutex::new(conn)),
+            queue: Arc::new(group::Queue::default()),
         })
     }
 
@@ -114,8 +130,21 @@ impl SqliteStore {
         &self.path
     }
 
-    /// Runs `f` on the writer connection on the blocking pool.
+    /// Runs `f` on the writer connection on the blocking pool, inside the transaction of a
+    /// group of concurrent writes (see [`group`]), atomically: when `f` fails, its statements
+    /// are rolled back. Returns once the group is committed, i.e. durable.
     async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        group::submit(&self.writer, &self.queue, f).await
+    }
+
+    /// Runs `f` on the writer connection on the blocking pool, outside any transaction (no
+    /// group is open while it holds the connection): for statements SQLite refuses inside one,
+    /// such as a WAL checkpoint.
+    async fn write_alone<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
@@ -308,7 +337,7 @@ fn check_alias_quota(
     Ok(())
 }
 
-fn upsert_tag(tx: &Transaction<'_>, key_id: &str, tag: &Tag) -> Result<(), StoreError> {
+fn upsert_tag(tx: &Connection, key_id: &str, tag: &Tag) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO tags (key_id, tag_key, tag_value) VALUES (?1, ?2, ?3)
          ON CONFLICT (key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
@@ -737,7 +766,7 @@ impl Store for SqliteStore {
             }
             keys.extend(tags.iter().map(|tag| tag.key.clone()));
             if keys.len() > max_tags {
-                // Dropping the transaction rolls back: nothing is written.
+                // Dropping the savepoint rolls back: nothing is written.
                 return Err(StoreError::LimitExceeded);
             }
             for tag in &tags {
@@ -837,8 +866,16 @@ impl Store for SqliteStore {
     }
 
     async fn delete_key_if_due(&self, key_id: KeyId, now: Timestamp) -> Result<bool, StoreError> {
-        self.write(move |conn| lifecycle::delete_key_if_due(conn, key_id, now))
-            .await
+        let deleted = self
+            .write(move |conn| lifecycle::delete_key_if_due(conn, key_id, now))
+            .await?;
+        if deleted {
+            // The deletion is committed (durable) by now; the checkpoint can't run inside a
+            // transaction, so it runs alone, after it.
+            self.write_alone(|conn| lifecycle::checkpoint_truncate(conn))
+                .await?;
+        }
+        Ok(deleted)
     }
 
     async fn record_key_usage(&self, usage: &[KeyUsageRecord]) -> Result<(), StoreError> {

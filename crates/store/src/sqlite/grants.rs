@@ -158,7 +158,7 @@ pub(super) fn delete(
         )
         .map_err(backend)?;
     if deleted == 0 {
-        // Dropping the transaction rolls the constraint delete back.
+        // Dropping the savepoint rolls the constraint delete back.
         return Err(StoreError::NotFound);
     }
     tx.commit().map_err(backend)

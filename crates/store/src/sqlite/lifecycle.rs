@@ -3,22 +3,25 @@
 //!
 //! Exactly once across processes: a rotation is a compare-and-set on the key's schedule, and a
 //! deletion deletes only a key that is still pending deletion and due, both inside one
-//! `BEGIN IMMEDIATE` transaction (SQLite's single writer lock). Whoever commits first does the
-//! work; the others see that it is done.
+//! `BEGIN IMMEDIATE` transaction (SQLite's single writer lock; the transaction of the write's
+//! group, the work in its own savepoint). Whoever commits first does the work; the others see
+//! that it is done.
 //!
 //! Erasure: `secure_delete=ON` zeroes freed pages of the main database file, but WAL frames
 //! written before the delete still hold the old pages until a checkpoint overwrites and
-//! truncates the WAL. After deleting a key the WAL is checkpointed with `TRUNCATE`, so the
-//! encrypted key tokens exist nowhere in the database's files.
+//! truncates the WAL. After a key's deletion is committed the WAL is checkpointed with
+//! `TRUNCATE` ([`checkpoint_truncate`], run outside any transaction by
+//! `SqliteStore::delete_key_if_due`), so the encrypted key tokens exist nowhere in the
+//! database's files.
 
 use kmsd_model::{KeyId, RotationType, Timestamp};
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, params};
 
 use super::{backend, decode, immediate, key_scope, sql_int};
 use crate::{BackingKeyRecord, KeyUsageRecord, RotationSchedule, StoreError};
 
 pub(super) fn insert_backing_key(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     backing_key: &BackingKeyRecord,
 ) -> Result<(), StoreError> {
     tx.execute(
@@ -199,13 +202,13 @@ pub(super) fn delete_key_if_due(
     tx.execute("DELETE FROM keys WHERE key_id = ?1", [&id])
         .map_err(backend)?;
     tx.commit().map_err(backend)?;
-    checkpoint_truncate(conn)?;
     Ok(true)
 }
 
 /// Copies every WAL frame into the database file (where `secure_delete` has zeroed the freed
-/// pages) and truncates the WAL to nothing.
-fn checkpoint_truncate(conn: &Connection) -> Result<(), StoreError> {
+/// pages) and truncates the WAL to nothing. Outside any transaction: run it after the
+/// deletion's group has committed.
+pub(super) fn checkpoint_truncate(conn: &Connection) -> Result<(), StoreError> {
     let (busy, _, _): (i64, i64, i64) = conn
         .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
             Ok((row.get(0)?, row.get(1)?, row.get(2)?))

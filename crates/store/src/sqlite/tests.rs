@@ -13,6 +13,8 @@ use crate::conformance::{
     key_record, tag, us_east_1,
 };
 
+mod group_commit;
+
 fn fresh() -> (Arc<SqliteStore>, TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("kmsd.db")).unwrap();
@@ -362,7 +364,8 @@ async fn create_key_requires_its_own_current_backing_key() {
             tx.execute(
                 &format!(
                     "INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1, '111122223333', 'us-east-1', '',
-                     'SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT', 'AWS_KMS', 'Enabled', 0, NULL, '', ?2)"
+                     'SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT', 'AWS_KMS', 'Enabled', 0, NULL, '', ?2,
+                     NULL, NULL)"
                 ),
                 params![
                     key_id(3).to_string(),
@@ -375,6 +378,7 @@ async fn create_key_requires_its_own_current_backing_key() {
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Backend(_)), "{err:?}");
+    assert!(format!("{err:?}").contains("FOREIGN KEY"), "{err:?}");
     assert_eq!(store.key(key_id(3)).await.unwrap(), None);
     // The connection is usable afterwards (no transaction left open).
     create_key(&*store, key_id(1), &account_a(), &us_east_1()).await;
