@@ -86,7 +86,8 @@
 //!
 //! [`AuditLog`] feeds one writer thread through a bounded queue
 //! ([`AuditConfig::queue_capacity`]: `append` waits when it is full, so memory stays bounded).
-//! The thread takes every waiting append (up to [`AuditConfig::max_batch_events`]), writes
+//! The thread takes every waiting append (under load lingering up to
+//! [`AuditConfig::commit_delay`] for more, at most [`AuditConfig::max_batch_events`]), writes
 //! their lines with one `write` and one `fdatasync`, then wakes them all: group commit. On
 //! open it continues the newest file: an unterminated last line (a crash mid-write, never
 //! acknowledged) is cut away and reported in [`OpenReport::torn_tail`]; a last line that is
@@ -102,6 +103,7 @@ mod event;
 mod files;
 mod hex;
 mod lookup;
+mod queue;
 mod record;
 mod recover;
 mod signer;

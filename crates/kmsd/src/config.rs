@@ -67,6 +67,9 @@ struct LimitsFileConfig {
 struct AuditFileConfig {
     /// `durable` (the default), `buffered` or `off`.
     durability: Option<String>,
+    /// Durable only: how long a group commit under load may wait for more events before its
+    /// fdatasync, in microseconds (default 1000; 0 commits at once).
+    commit_delay_us: Option<u64>,
 }
 
 /// How the audit trail is written.
@@ -156,6 +159,8 @@ pub struct Config {
     pub dev: bool,
     pub accounts: Vec<AccountConfig>,
     pub audit: AuditMode,
+    /// `[audit] commit_delay_us`.
+    pub audit_commit_delay: std::time::Duration,
     /// KMS requests per second per account; 0: unlimited.
     pub requests_per_second: u32,
     database_path: PathBuf,
@@ -197,9 +202,22 @@ impl Config {
             },
         };
         let domain_key_path = domain_key_path(file.keyring, &data_dir)?;
-        let audit = match file.audit.and_then(|a| a.durability) {
+        let (durability, commit_delay_us) = match file.audit {
+            Some(a) => (a.durability, a.commit_delay_us),
+            None => (None, None),
+        };
+        let audit = match durability {
             None => AuditMode::Durable,
             Some(text) => AuditMode::parse(&text)?,
+        };
+        let audit_commit_delay = match commit_delay_us {
+            None => kmsd_audit::AuditConfig::DEFAULT_COMMIT_DELAY,
+            Some(us) if us <= 100_000 => std::time::Duration::from_micros(us),
+            Some(us) => {
+                return Err(ConfigError::Invalid(format!(
+                    "[audit] commit_delay_us {us} is more than 100000 (a tenth of a second)"
+                )));
+            }
         };
         let requests_per_second = file
             .limits
@@ -256,6 +274,7 @@ impl Config {
             dev: args.dev,
             accounts,
             audit,
+            audit_commit_delay,
             requests_per_second,
             database_path,
             domain_key_path,

@@ -255,6 +255,7 @@ async fn open_audit_trail(
     let signer = digest_signer(keyring, keyring.current_version()).map_err(ConfigError::Keyring)?;
     let mut audit_config = AuditConfig::new(config.audit_dir());
     audit_config.durability = durability;
+    audit_config.commit_delay = config.audit_commit_delay;
     let (log, report) = tokio::task::spawn_blocking(move || AuditLog::open(audit_config, signer))
         .await
         .map_err(|e| ConfigError::Io {
