@@ -4,6 +4,12 @@
 
 mod config;
 
+/// mimalloc rather than glibc's malloc: on the request path (many short-lived allocations,
+/// some freed on another thread than the one that made them, e.g. audit lines) glibc's
+/// allocator took ~13 % of kmsd's CPU under load (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use config::{AuditMode, Config, ServeArgs, VerifyArgs, VerifyPaths};
 use kmsd_audit::{
