@@ -213,24 +213,53 @@ impl AuditEvent {
 }
 
 /// A fresh random UUID v4 in its 36-character text form (for `eventID` and `requestID`).
+///
+/// The randomness comes from the system CSPRNG in batches of [`IDS_PER_DRAW`] ids per thread:
+/// each draw has a fixed cost (aws-lc mixes fresh RDRAND output into every call) that one id
+/// per call paid two or three times per request.
 pub fn new_event_id() -> Result<String, AuditError> {
-    let mut bytes = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| AuditError::Random)?;
-    Ok(format_uuid_v4(bytes))
+    Ok(format_uuid_v4(random_id_bytes()?))
+}
+
+/// Ids drawn from the CSPRNG at once, per thread.
+const IDS_PER_DRAW: usize = 64;
+
+fn random_id_bytes() -> Result<[u8; 16], AuditError> {
+    use std::cell::RefCell;
+    thread_local! {
+        static POOL: RefCell<([u8; 16 * IDS_PER_DRAW], usize)> =
+            const { RefCell::new(([0; 16 * IDS_PER_DRAW], IDS_PER_DRAW)) };
+    }
+    POOL.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        let (bytes, next) = &mut *pool;
+        if *next == IDS_PER_DRAW {
+            aws_lc_rs::rand::fill(bytes).map_err(|_| AuditError::Random)?;
+            *next = 0;
+        }
+        let start = *next * 16;
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&bytes[start..start + 16]);
+        // Used bytes are not kept around.
+        bytes[start..start + 16].fill(0);
+        *next += 1;
+        Ok(id)
+    })
 }
 
 pub(crate) fn format_uuid_v4(mut bytes: [u8; 16]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex = crate::hex::encode(&bytes);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    let mut out = String::with_capacity(36);
+    for (i, b) in bytes.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -274,6 +303,18 @@ mod tests {
         assert!(parts[2].starts_with('4'));
         assert!(matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'));
         assert_ne!(id, new_event_id().unwrap());
+    }
+
+    #[test]
+    fn ids_stay_distinct_across_draws() {
+        let ids: std::collections::HashSet<String> = (0..IDS_PER_DRAW * 3 + 1)
+            .map(|_| new_event_id().unwrap())
+            .collect();
+        assert_eq!(ids.len(), IDS_PER_DRAW * 3 + 1);
+        assert_eq!(
+            format_uuid_v4([0xff; 16]),
+            "ffffffff-ffff-4fff-bfff-ffffffffffff"
+        );
     }
 
     #[test]

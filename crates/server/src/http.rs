@@ -781,17 +781,13 @@ fn with_request_id(mut response: Response<Full<Bytes>>, request_id: &str) -> Res
     response
 }
 
-/// A random version-4 UUID.
+/// A random version-4 UUID (the audit trail's generator: the same form as event ids).
 fn new_request_id() -> String {
-    let bytes: [u8; 16] = random_id_bytes();
-    kmsd_model::KeyId::from_random(bytes).to_string()
-}
-
-fn random_id_bytes() -> [u8; 16] {
-    use std::sync::OnceLock;
-    static RNG: OnceLock<aws_lc_rs::rand::SystemRandom> = OnceLock::new();
-    let rng = RNG.get_or_init(aws_lc_rs::rand::SystemRandom::new);
-    let mut out = [0u8; 16];
-    let _ = aws_lc_rs::rand::SecureRandom::fill(rng, &mut out);
-    out
+    // The CSPRNG failing is not a reason to refuse a request; its id then only needs to be
+    // unique within this process.
+    kmsd_audit::new_event_id().unwrap_or_else(|_| {
+        static FALLBACK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = FALLBACK.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("00000000-0000-4000-8000-{n:012x}")
+    })
 }

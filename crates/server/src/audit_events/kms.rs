@@ -88,18 +88,19 @@ fn add_key(
     caller_account: Option<&str>,
     region: &str,
 ) {
-    let (arn, account) = match KeyReference::parse(reference) {
-        Ok(KeyReference::Arn(arn)) => (arn.to_string(), arn.account.to_string()),
-        Ok(KeyReference::Id(id)) => match caller_account {
-            Some(account) => (
+    let (arn, account) = match key_arn_account(reference) {
+        // A key ARN is recorded as named, without a parse and re-format (the response's
+        // `KeyId` of every crypto operation is one).
+        Some(account) => (reference.to_owned(), account.to_owned()),
+        None => match (KeyReference::parse(reference), caller_account) {
+            (Ok(KeyReference::Id(id)), Some(account)) => (
                 format!("arn:aws:kms:{region}:{account}:key/{id}"),
                 account.to_owned(),
             ),
-            None => return,
+            _ => return,
         },
-        _ => return,
     };
-    if resources.iter().any(|r| r.arn == arn) {
+    if resources.iter().any(|r| r.arn.eq_ignore_ascii_case(&arn)) {
         return;
     }
     resources.push(Resource {
@@ -107,6 +108,27 @@ fn add_key(
         resource_type: KEY_RESOURCE_TYPE.to_owned(),
         arn,
     });
+}
+
+/// The account of a string shaped like a key ARN (`arn:PARTITION:kms:REGION:ACCOUNT:key/ID`,
+/// the account twelve digits), if it is one.
+fn key_arn_account(reference: &str) -> Option<&str> {
+    let mut parts = reference.splitn(6, ':');
+    let (arn, _partition, service, _region, account, resource) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    let is_key = arn == "arn"
+        && service == "kms"
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && resource.len() > "key/".len()
+        && resource.starts_with("key/");
+    is_key.then_some(account)
 }
 
 #[cfg(test)]
@@ -161,6 +183,33 @@ mod tests {
             None,
         );
         assert_eq!(record.resources[0].account_id, "098765432109");
+    }
+
+    #[test]
+    fn key_arns_are_recognised_by_shape_and_others_are_not() {
+        let arn = format!("arn:aws:kms:us-east-1:111122223333:key/{KEY}");
+        assert_eq!(key_arn_account(&arn), Some("111122223333"));
+        for not_a_key_arn in [
+            "arn:aws:kms:us-east-1:111122223333:alias/app",
+            "arn:aws:kms:us-east-1:evil:key/x",
+            "arn:aws:iam::111122223333:key/x",
+            "arn:aws:kms:us-east-1:111122223333:key/",
+            KEY,
+            "alias/app",
+        ] {
+            assert_eq!(key_arn_account(not_a_key_arn), None, "{not_a_key_arn}");
+        }
+        // The request's ARN and the response's are one resource.
+        let body = format!(r#"{{"KeyId":"{arn}"}}"#);
+        let response = json!({"KeyId": arn});
+        let record = kms_call(
+            "Encrypt",
+            Some("111122223333"),
+            "us-east-1",
+            Some(body.as_bytes()),
+            Some(&response),
+        );
+        assert_eq!(record.resources.len(), 1);
     }
 
     #[test]
