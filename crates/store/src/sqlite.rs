@@ -880,7 +880,7 @@ impl Store for SqliteStore {
 
     async fn record_key_usage(&self, usage: &[KeyUsageRecord]) -> Result<(), StoreError> {
         let usage = usage.to_vec();
-        self.write(move |conn| lifecycle::record_usage(conn, &usage))
+        self.write_alone(move |conn| lifecycle::record_usage(conn, &usage))
             .await
     }
 
