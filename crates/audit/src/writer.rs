@@ -58,11 +58,13 @@ pub struct AuditConfig {
     pub queue_capacity: usize,
     /// A group commit stops waiting for more events once it has this many.
     pub max_batch_events: usize,
-    /// Durable only: once a group holds two or more events (so requests are arriving
-    /// concurrently), wait up to this long for more before the fdatasync — stopping early as
-    /// soon as a pause brings none. Fewer, larger groups: each fdatasync costs far more CPU
-    /// (in a VM, a disk kick is a VM exit) than waking a request, and a lone request on an
-    /// idle server is never delayed. Zero: commit what is queued at once.
+    /// Once a group holds two or more events (so requests are arriving concurrently), wait up
+    /// to this long for more before writing it (and, when durable, its fdatasync) — stopping
+    /// early as soon as a pause brings none. Fewer, larger groups: each fdatasync costs far
+    /// more CPU (in a VM, a disk kick is a VM exit) than waking a request, and a lone request
+    /// on an idle server is never delayed. Buffered appends do not wait for the group at all,
+    /// so there it only saves the writer's wake-ups and writes. Zero: write what is queued at
+    /// once.
     pub commit_delay: Duration,
 }
 
@@ -537,8 +539,7 @@ impl Writer {
     /// Whether to wait for more events before this group's fdatasync (see
     /// [`AuditConfig::commit_delay`]).
     fn lingers(&self, batch: &Batch) -> bool {
-        self.config.durability == Durability::Durable
-            && !self.config.commit_delay.is_zero()
+        !self.config.commit_delay.is_zero()
             && batch.events >= 2
             && batch.events < self.config.max_batch_events
             && !batch.shutdown
