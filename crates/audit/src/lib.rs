@@ -93,9 +93,9 @@
 //! acknowledged) is cut away and reported in [`OpenReport::torn_tail`]; a last line that is
 //! complete but does not parse or link is refused ([`AuditError::Corrupt`]); unsigned events
 //! left by a crash are sealed with a digest; a rotation a crash interrupted is completed.
-//! Buffered mode writes each batch at once (a crash of the process loses only what is still
-//! queued) and leaves the periodic fdatasync to a second thread, so the writer never stalls
-//! on it.
+//! Buffered mode writes each batch as soon as it is gathered (a crash of the process loses
+//! only what is still queued, at most a commit delay's worth) and leaves the periodic
+//! fdatasync to a second thread, so the writer never stalls on it.
 #![forbid(unsafe_code)]
 
 mod error;
