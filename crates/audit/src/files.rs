@@ -1,4 +1,10 @@
 //! Trail file names, listing, and reading lines (forwards and backwards).
+//!
+//! The writer preallocates: it extends the file it writes with zeros ahead of its lines, so an
+//! append's fdatasync writes data blocks only and not the inode (the file's size does not
+//! change). A file's *content* is therefore its bytes before the first NUL — no line holds one,
+//! JSON escapes control characters — and what follows is padding. A closed file, and the
+//! newest one after a clean shutdown, has none.
 
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom};
@@ -69,6 +75,34 @@ pub(crate) fn list(dir: &Path) -> io::Result<Vec<TrailFile>> {
     }
     files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(files)
+}
+
+/// A file's bytes split at the first NUL: its content and the rest (padding; after a crash
+/// possibly also the unacknowledged remains of a write).
+pub(crate) fn split_content(bytes: &[u8]) -> (&[u8], &[u8]) {
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    bytes.split_at(end)
+}
+
+/// The length of an open trail file's content, found by reading backwards over the padding
+/// (at most the writer's preallocation). It ends at the last non-NUL byte, which is the first
+/// NUL's position in any file the writer opened since a crash.
+pub(crate) fn content_len(file: &File) -> io::Result<u64> {
+    let mut file = file;
+    let mut end = file.metadata()?.len();
+    let mut chunk = vec![0u8; usize::try_from(CHUNK).unwrap_or(usize::MAX)];
+    while end > 0 {
+        let n = CHUNK.min(end);
+        let start = end - n;
+        let piece = &mut chunk[..usize::try_from(n).unwrap_or(usize::MAX)];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(piece)?;
+        if let Some(i) = piece.iter().rposition(|&b| b != 0) {
+            return Ok(start + i as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(0)
 }
 
 /// A file's bytes cut into newline-terminated lines (newlines removed), and the unterminated
@@ -173,7 +207,7 @@ impl RevLines {
 /// The last complete line of a file, if any.
 pub(crate) fn last_line(path: &Path) -> io::Result<Option<Vec<u8>>> {
     let file = File::open(path)?;
-    let len = file.metadata()?.len();
+    let len = content_len(&file)?;
     Ok(RevLines::new(file, len).next_line()?.map(|(_, line)| line))
 }
 

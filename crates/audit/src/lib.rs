@@ -70,6 +70,9 @@
 //!   [`DigestSigner::sign`] of the compact JSON
 //!   `{"format":"kmsd-audit-digest-v1","sequence":…,"previousHash":…,` followed by every
 //!   digest member but `signature`, in the order above.
+//! * While a file is written it is padded with zeros up to 1 MiB past its last line (so an
+//!   append's fdatasync does not have to grow the file). A file's lines end at its first NUL;
+//!   a closed file, and the newest after a clean shutdown, has no padding.
 //! * Files rotate before a line would take one past [`AuditConfig::max_file_bytes`]. The next
 //!   file is created (and its directory entry fsynced) before the closing digest naming it is
 //!   written.

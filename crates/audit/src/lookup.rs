@@ -165,7 +165,7 @@ pub fn lookup(dir: &Path, query: &LookupQuery) -> Result<LookupPage, LookupError
     'files: while let Some(i) = index {
         let file = &list[i];
         let handle = File::open(&file.path).map_err(io)?;
-        let len = handle.metadata().map_err(io)?.len();
+        let len = files::content_len(&handle).map_err(io)?;
         let start_at = end.take().unwrap_or(len);
         if start_at > len {
             return Err(LookupError::InvalidNextToken);

@@ -47,9 +47,11 @@ struct FileScan {
     torn: Option<TornTail>,
 }
 
+/// Opens a trail file for the writer. Not in append mode: the writer writes at the end of the
+/// content, before its preallocated padding.
 pub(crate) fn open_file_for_append(path: &Path, create: bool) -> Result<File, AuditError> {
     let mut options = OpenOptions::new();
-    options.append(true).read(true);
+    options.write(true).read(true);
     if create {
         options.create_new(true);
     }
@@ -215,27 +217,43 @@ fn continue_in(
     })
 }
 
-/// Reads a whole file: cuts (or, if `may_cut` is false, refuses) an unterminated tail, checks
-/// that the last line parses and continues the line before it, and tallies what the writer
-/// needs. Lines before the last are not checked (that is the verifier's work): a damaged line
-/// in the middle must not keep the service from starting.
+/// Reads a whole file: cuts (or, if `may_cut` is false, refuses) an unterminated tail — and
+/// whatever a crash left in the padding after it — trims the padding, checks that the last
+/// line parses and continues the line before it, and tallies what the writer needs. Lines
+/// before the last are not checked (that is the verifier's work): a damaged line in the middle
+/// must not keep the service from starting.
 fn scan(file: &TrailFile, may_cut: bool) -> Result<FileScan, AuditError> {
     let bytes =
         fs::read(&file.path).map_err(|e| AuditError::io(format!("reading {}", file.name), &e))?;
-    let split = files::split_lines(&bytes);
+    let (content, _) = files::split_content(&bytes);
+    let split = files::split_lines(content);
     let lines = split.lines.len() as u64;
     let corrupt = |line: u64, reason: String| AuditError::Corrupt {
         file: file.name.clone(),
         line,
         reason,
     };
+    // Everything after the last complete line: a torn line, padding, and (in the padding) the
+    // parts of an unacknowledged write that reached the disk.
+    let complete = content.len() - split.torn.map_or(0, <[u8]>::len);
+    let cut = &bytes[complete..];
+    let len = complete as u64;
+    let torn_bytes = cut
+        .iter()
+        .rposition(|&b| b != 0)
+        .map_or(0, |i| i as u64 + 1);
     let mut torn = None;
-    let mut len = bytes.len() as u64;
-    if let Some(tail) = split.torn {
+    if torn_bytes > 0 {
         if !may_cut {
             return Err(corrupt(lines + 1, "the line is not terminated".into()));
         }
-        len -= tail.len() as u64;
+        torn = Some(TornTail {
+            file: file.name.clone(),
+            line: lines + 1,
+            bytes: torn_bytes,
+        });
+    }
+    if !cut.is_empty() {
         let handle = OpenOptions::new()
             .write(true)
             .open(&file.path)
@@ -244,11 +262,6 @@ fn scan(file: &TrailFile, may_cut: bool) -> Result<FileScan, AuditError> {
             .set_len(len)
             .and_then(|()| handle.sync_all())
             .map_err(|e| AuditError::io(format!("truncating {}", file.name), &e))?;
-        torn = Some(TornTail {
-            file: file.name.clone(),
-            line: lines + 1,
-            bytes: tail.len() as u64,
-        });
     }
     let mut scan = FileScan {
         len,

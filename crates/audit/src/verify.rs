@@ -110,9 +110,9 @@ pub fn verify_trail<K: DigestKeys + ?Sized>(
     let mut report = VerifyReport::default();
     // A crash in the middle of a rotation leaves an empty newest file, and the file before it
     // possibly without its closing digest: that file is then the end of the chain.
-    let empty_tail = list
-        .last()
-        .is_some_and(|f| fs::metadata(&f.path).is_ok_and(|m| m.len() == 0));
+    let empty_tail = list.last().is_some_and(|f| {
+        fs::File::open(&f.path).is_ok_and(|h| files::content_len(&h).is_ok_and(|len| len == 0))
+    });
     for (fi, file) in list.iter().enumerate() {
         if let Some(expected) = state.expected_next.take() {
             if expected.name != file.name {
@@ -195,20 +195,34 @@ fn verify_file<K: DigestKeys + ?Sized>(
     let name = file.name.as_str();
     let bytes = fs::read(&file.path)
         .map_err(|e| violation(name, 0, ViolationKind::Unreadable(e.to_string())))?;
-    let split = files::split_lines(&bytes);
+    // Lines end at the padding (see `files`); what follows a torn line, or lies in the padding,
+    // is the newest file's unacknowledged write.
+    let (content, _) = files::split_content(&bytes);
+    let split = files::split_lines(content);
     let n = split.lines.len();
-    if let Some(tail) = split.torn {
+    let torn = split.torn.map_or(0, <[u8]>::len);
+    let after_lines = &bytes[content.len() - torn..];
+    let torn_bytes = after_lines
+        .iter()
+        .rposition(|&b| b != 0)
+        .map_or(0, |i| i + 1);
+    if torn_bytes > 0 {
         if !is_last {
+            let what = if torn > 0 {
+                "the line is not terminated"
+            } else {
+                "bytes after the padding that ends the file"
+            };
             return Err(violation(
                 name,
                 n as u64 + 1,
-                ViolationKind::Malformed("the line is not terminated".into()),
+                ViolationKind::Malformed(what.into()),
             ));
         }
         report.torn_tail = Some(TornTail {
             file: name.to_owned(),
             line: n as u64 + 1,
-            bytes: tail.len() as u64,
+            bytes: torn_bytes as u64,
         });
     }
     if n == 0 {

@@ -1,7 +1,7 @@
 //! The writer: one thread that owns the newest trail file and group-commits.
 
 use std::fs::File;
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -18,6 +18,12 @@ use crate::record::{DigestRecord, EVENT_LINE_OVERHEAD, digest_line, digest_messa
 use crate::recover::{self, Recovered};
 use crate::signer::DigestSigner;
 use crate::time::{format_event_time, now_secs};
+
+/// How far ahead of its lines the writer extends a file with zeros (see `files`): one
+/// extension per ~1,000 events of CloudTrail's size.
+const PREALLOCATE_BYTES: u64 = 1024 * 1024;
+
+static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
 
 /// When `append` returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -245,11 +251,15 @@ impl AuditLog {
             Durability::Durable => None,
             Durability::Buffered => Some(BackgroundSync::start(Arc::clone(&shared))?),
         };
+        let mut file = file;
+        file.seek(SeekFrom::Start(file_len))
+            .map_err(|e| AuditError::io(format!("opening {file_name}"), &e))?;
         let mut writer = Writer {
             background,
             file,
             file_name,
             file_len,
+            allocated: file_len,
             next_seq,
             head,
             last_digest_seq,
@@ -471,10 +481,13 @@ struct Writer {
     background: Option<BackgroundSync>,
     signer: Arc<dyn DigestSigner>,
     shared: Arc<Shared>,
+    /// Positioned at `file_len`.
     file: File,
     file_name: String,
-    /// Bytes written to `file` (not counting `staged`).
+    /// Bytes of lines written to `file` (not counting `staged`).
     file_len: u64,
+    /// The file's size: its lines, then zeros up to here (see `files`).
+    allocated: u64,
     next_seq: u64,
     /// SHA-256 of the newest line (staged or written).
     head: [u8; 32],
@@ -601,6 +614,7 @@ impl Writer {
                 self.config.durability == Durability::Durable || !batch.heads.is_empty();
             let result = self
                 .write_staged()
+                .and_then(|()| if batch.shutdown { self.trim() } else { Ok(()) })
                 .and_then(|()| if must_sync { self.sync() } else { Ok(()) });
             if let Err(e) = result {
                 self.fail(e);
@@ -685,6 +699,7 @@ impl Writer {
             self.stage_digest(None)?;
         }
         self.write_staged()?;
+        self.trim()?;
         self.sync()
     }
 
@@ -753,13 +768,48 @@ impl Writer {
         if self.staged.is_empty() {
             return Ok(());
         }
-        self.file
-            .write_all(&self.staged)
+        self.preallocate(self.file_len + self.staged.len() as u64)
+            .and_then(|()| self.file.write_all(&self.staged))
             .map_err(|e| AuditError::io(format!("writing {}", self.file_name), &e))?;
         self.file_len += self.staged.len() as u64;
         self.staged.clear();
         self.dirty = true;
         self.shared.writes.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Makes the file at least `needed` bytes long, extending it with zeros by up to
+    /// [`PREALLOCATE_BYTES`] more (not past `max_file_bytes` unless one line needs it). The
+    /// extension is written, not `fallocate`d: overwriting an unwritten extent changes the
+    /// inode too, and sparing the inode is the point — in a VM an fdatasync that writes only
+    /// data blocks took ~110 µs of CPU against ~180 µs for one that also grows the file.
+    fn preallocate(&mut self, needed: u64) -> std::io::Result<()> {
+        if needed <= self.allocated {
+            return Ok(());
+        }
+        let target = (needed + PREALLOCATE_BYTES).min(self.config.max_file_bytes.max(needed));
+        self.file.seek(SeekFrom::Start(self.allocated))?;
+        while self.allocated < target {
+            let n = (target - self.allocated).min(ZEROS.len() as u64);
+            self.file
+                .write_all(&ZEROS[..usize::try_from(n).unwrap_or(ZEROS.len())])?;
+            self.allocated += n;
+        }
+        self.file.seek(SeekFrom::Start(self.file_len))?;
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// Cuts the padding off (a closed file, or the newest at shutdown, ends with its last line);
+    /// the next fdatasync makes the new size durable.
+    fn trim(&mut self) -> Result<(), AuditError> {
+        if self.allocated > self.file_len {
+            self.file
+                .set_len(self.file_len)
+                .map_err(|e| AuditError::io(format!("trimming {}", self.file_name), &e))?;
+            self.allocated = self.file_len;
+            self.dirty = true;
+        }
         Ok(())
     }
 
@@ -816,10 +866,12 @@ impl Writer {
     fn close_into(&mut self, name: String, next: File) -> Result<(), AuditError> {
         self.stage_digest(Some(name.clone()))?;
         self.write_staged()?;
+        self.trim()?;
         self.sync()?;
         self.file = next;
         self.file_name = name;
         self.file_len = 0;
+        self.allocated = 0;
         self.min_time = None;
         self.max_time = None;
         self.shared.rotations.fetch_add(1, Ordering::Relaxed);

@@ -177,6 +177,73 @@ async fn a_torn_tail_is_cut_away_and_reported() {
 }
 
 #[tokio::test]
+async fn a_running_trail_is_padded_ahead_and_read_to_its_last_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, _) = open(config(dir.path()));
+    for i in 0..3 {
+        log.append(&event(ACCOUNT_A, "Encrypt", T0 + i, "k1"))
+            .await
+            .unwrap();
+    }
+    let file = &trail_files(dir.path())[0];
+    let lines = read_lines(file);
+    let content: u64 = lines.iter().map(|l| l.len() as u64 + 1).sum();
+    // The writer extended the file with zeros past its lines (so an append's fdatasync need
+    // not grow the file)…
+    assert!(std::fs::metadata(file).unwrap().len() > content);
+    // …and every reader stops at them: the verifier, a lookup, and the next writer.
+    let report = verify_trail(dir.path(), signer().as_ref()).unwrap();
+    assert_eq!((report.events, report.torn_tail), (3, None));
+    let query = kmsd_audit::LookupQuery {
+        account_id: ACCOUNT_A.into(),
+        ..kmsd_audit::LookupQuery::default()
+    };
+    assert_eq!(
+        kmsd_audit::lookup(dir.path(), &query).unwrap().events.len(),
+        3
+    );
+    // A clean shutdown cuts the padding off.
+    log.shutdown().await.unwrap();
+    let lines = read_lines(file);
+    let content: u64 = lines.iter().map(|l| l.len() as u64 + 1).sum();
+    assert_eq!(std::fs::metadata(file).unwrap().len(), content);
+}
+
+#[tokio::test]
+async fn what_a_crash_leaves_in_the_padding_is_cut_away_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    write_trail(config(dir.path()), 3).await;
+    let file = &trail_files(dir.path())[0];
+    let before = std::fs::read(file).unwrap();
+    // An unacknowledged write of which only some pages reached the disk: half a line, a page
+    // still zero, then a later part of the write, then the padding.
+    let mut crashed = before.clone();
+    crashed.extend_from_slice(br#"{"recordType":"Event","sequence":5,"previousHash":"ab"#);
+    crashed.extend_from_slice(&[0; 100]);
+    crashed.extend_from_slice(br#"Time":"2026-11-23T09:15:08Z"}}"#);
+    let written = crashed.len() - before.len();
+    crashed.extend_from_slice(&[0; 5000]);
+    std::fs::write(file, &crashed).unwrap();
+
+    let report = verify_trail(dir.path(), signer().as_ref()).unwrap();
+    assert_eq!(report.events, 3);
+    let tail = report.torn_tail.unwrap();
+    assert_eq!((tail.line, tail.bytes), (5, written as u64));
+
+    let (log, report) = open(config(dir.path()));
+    let tail = report.torn_tail.unwrap();
+    assert_eq!((tail.line, tail.bytes), (5, written as u64));
+    assert_eq!(report.next_sequence, 5);
+    assert_eq!(std::fs::read(file).unwrap(), before);
+    log.append(&event(ACCOUNT_A, "Encrypt", T0, "k1"))
+        .await
+        .unwrap();
+    log.shutdown().await.unwrap();
+    let report = verify_trail(dir.path(), signer().as_ref()).unwrap();
+    assert_eq!((report.events, report.torn_tail), (4, None));
+}
+
+#[tokio::test]
 async fn a_complete_but_broken_last_line_is_refused_not_accepted() {
     let dir = tempfile::tempdir().unwrap();
     write_trail(config(dir.path()), 3).await;

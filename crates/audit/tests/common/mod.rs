@@ -83,10 +83,11 @@ pub fn file_name(path: &Path) -> String {
     path.file_name().unwrap().to_str().unwrap().to_owned()
 }
 
-/// The lines of a file, without newlines.
+/// The lines of a file, without newlines: its content ends at the writer's zero padding.
 pub fn read_lines(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap();
-    text.lines().map(str::to_owned).collect()
+    let content = text.split('\0').next().unwrap_or_default();
+    content.lines().map(str::to_owned).collect()
 }
 
 pub fn write_lines(path: &Path, lines: &[String]) {
