@@ -6,7 +6,29 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// `2026-11-23T09:15:08Z` for seconds since the epoch.
 pub fn format_event_time(unix_secs: i64) -> String {
     let (y, m, d, hh, mm, ss) = split_epoch_seconds(unix_secs);
-    format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
+    if !(0..=9999).contains(&y) {
+        return format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z");
+    }
+    // Every event formats one: digits pushed directly, not through `fmt`.
+    let mut out = String::with_capacity(20);
+    for (value, width, after) in [
+        (y, 4, '-'),
+        (m, 2, '-'),
+        (d, 2, 'T'),
+        (hh, 2, ':'),
+        (mm, 2, ':'),
+        (ss, 2, 'Z'),
+    ] {
+        for place in (0..width).rev() {
+            let digit = value / 10_i64.pow(place) % 10;
+            let digit = u32::try_from(digit)
+                .ok()
+                .and_then(|d| char::from_digit(d, 10));
+            out.push(digit.unwrap_or('0'));
+        }
+        out.push(after);
+    }
+    out
 }
 
 /// Seconds since the epoch of `YYYY-MM-DDTHH:MM:SSZ`, optionally with a fraction of a second
@@ -69,6 +91,7 @@ mod tests {
             assert_eq!(format_event_time(secs), text);
             assert_eq!(parse_event_time(text), Some(secs));
         }
+        assert_eq!(format_event_time(253_402_300_800), "10000-01-01T00:00:00Z");
         assert_eq!(format_compact(1_795_425_308), "20261123T091508Z");
         assert_eq!(
             parse_event_time("2026-11-23T09:15:08.123Z"),

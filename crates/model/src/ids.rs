@@ -148,11 +148,23 @@ impl FromStr for KeyId {
             });
         }
         let b = s.as_bytes();
-        if b.len() != 36 || [8, 13, 18, 23].iter().any(|&i| b[i] != b'-') {
+        if b.len() != 36 || UUID_DASHES.iter().any(|&i| b[i] != b'-') {
             return Err(IdError::KeyId);
         }
-        let hex: String = s.split('-').collect();
-        decode_lower_hex(&hex, &mut bytes).ok_or(IdError::KeyId)?;
+        // The five groups, 4-2-2-2-6 bytes, without their dashes.
+        let groups = [
+            (0, 0..8),
+            (4, 9..13),
+            (6, 14..18),
+            (8, 19..23),
+            (10, 24..36),
+        ];
+        for (at, text) in groups {
+            let len = text.len() / 2;
+            s.get(text)
+                .and_then(|hex| decode_lower_hex(hex, &mut bytes[at..at + len]))
+                .ok_or(IdError::KeyId)?;
+        }
         Ok(KeyId {
             bytes,
             multi_region: false,
@@ -160,22 +172,49 @@ impl FromStr for KeyId {
     }
 }
 
+/// Where UUID text has its dashes.
+const UUID_DASHES: [usize; 4] = [8, 13, 18, 23];
+
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// 16 bytes as UUID text: 8-4-4-4-12 lower-case hex digits. The one formatter behind
+/// [`KeyId`]'s `Display` and the audit trail's event ids; it writes to the stack, not through
+/// `fmt` per byte.
+#[derive(Clone, Copy)]
+pub struct UuidText([u8; 36]);
+
+impl UuidText {
+    pub fn new(bytes: &[u8; 16]) -> UuidText {
+        let mut text = [b'-'; 36];
+        let mut at = 0;
+        for (i, b) in bytes.iter().enumerate() {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                at += 1;
+            }
+            text[at] = HEX_DIGITS[usize::from(b >> 4)];
+            text[at + 1] = HEX_DIGITS[usize::from(b & 0x0f)];
+            at += 2;
+        }
+        UuidText(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII hex digits and dashes were written.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
 impl fmt::Display for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.multi_region {
-            f.write_str("mrk-")?;
-            for b in self.bytes {
-                write!(f, "{b:02x}")?;
+            let mut text = *b"mrk-00000000000000000000000000000000";
+            for (i, b) in self.bytes.iter().enumerate() {
+                text[4 + 2 * i] = HEX_DIGITS[usize::from(b >> 4)];
+                text[5 + 2 * i] = HEX_DIGITS[usize::from(b & 0x0f)];
             }
-            return Ok(());
+            return f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?);
         }
-        for (i, b) in self.bytes.iter().enumerate() {
-            if matches!(i, 4 | 6 | 8 | 10) {
-                f.write_str("-")?;
-            }
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
+        f.write_str(UuidText::new(&self.bytes).as_str())
     }
 }
 
@@ -363,10 +402,19 @@ mod tests {
                 .parse::<KeyId>()
                 .is_err()
         );
-        assert!(
-            "1234abcd+12ab-34cd-56ef-1234567890ab"
-                .parse::<KeyId>()
-                .is_err()
+        for bad in [
+            "1234abcd+12ab-34cd-56ef-1234567890ab",
+            "1234abc-d12ab-34cd-56ef-1234567890ab",
+            "1234abcd-12ab-34cd-56ef-1234567890-b",
+            "1234abcd-12ab-34cd-56ef-1234567890\u{e9}",
+            "1234abcd-12ab-34cd-56ef-1234567890abcd",
+        ] {
+            assert!(bad.parse::<KeyId>().is_err(), "{bad}");
+        }
+        let bytes = [0xa5; 16];
+        assert_eq!(
+            UuidText::new(&bytes).as_str(),
+            "a5a5a5a5-a5a5-a5a5-a5a5-a5a5a5a5a5a5"
         );
     }
 

@@ -21,6 +21,7 @@ pub use enums::{
 pub use grant::{GrantConstraints, GrantId, InvalidGrantId, normalize_operations};
 pub use ids::{
     AccountId, AliasArn, AliasName, BackingKeyId, IdError, KeyArn, KeyId, KeyReference, Region,
+    UuidText,
 };
 pub use principal::{Principal, PrincipalKind};
 pub use time::Timestamp;

@@ -85,6 +85,8 @@ struct Edge {
 struct Arrival<'a> {
     request_id: &'a str,
     source_ip: IpAddr,
+    /// `source_ip` as text, formatted once per connection.
+    source_ip_text: &'a str,
     /// Seconds since the epoch (the wall clock: the dev clock may be moved).
     time_secs: i64,
     user_agent: String,
@@ -190,9 +192,11 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let edge = edge.clone();
         let source_ip = peer.ip();
+        let source_ip_text: Arc<str> = Arc::from(source_ip.to_string());
         let service = service_fn(move |req| {
             let edge = edge.clone();
-            async move { Ok::<_, Infallible>(handle(&edge, req, source_ip).await) }
+            let text = Arc::clone(&source_ip_text);
+            async move { Ok::<_, Infallible>(handle(&edge, req, source_ip, &text).await) }
         });
         let conn = hyper::server::conn::http1::Builder::new()
             .keep_alive(true)
@@ -216,11 +220,13 @@ async fn handle(
     edge: &Edge,
     req: Request<Incoming>,
     source_ip: std::net::IpAddr,
+    source_ip_text: &str,
 ) -> Response<Full<Bytes>> {
     let request_id = new_request_id();
     let arrival = Arrival {
         request_id: &request_id,
         source_ip,
+        source_ip_text,
         time_secs: wall_clock_seconds(),
         user_agent: match req.headers().get(hyper::header::USER_AGENT) {
             Some(v) if edge.auditing() => String::from_utf8_lossy(v.as_bytes()).into_owned(),
@@ -328,7 +334,7 @@ async fn kms_request(
             region,
             caller: &caller,
             time_secs: arrival.time_secs,
-            source_ip: arrival.source_ip,
+            source_ip: arrival.source_ip_text,
             user_agent: &arrival.user_agent,
             request_id,
             record,
@@ -428,7 +434,7 @@ async fn cloudtrail_request(
             region: s.kms.region().as_str(),
             caller: &caller,
             time_secs: arrival.time_secs,
-            source_ip: arrival.source_ip,
+            source_ip: arrival.source_ip_text,
             user_agent: &arrival.user_agent,
             request_id,
             record,
@@ -545,7 +551,7 @@ async fn query_request(
         region: "us-east-1",
         caller: &caller,
         time_secs: arrival.time_secs,
-        source_ip: arrival.source_ip,
+        source_ip: arrival.source_ip_text,
         user_agent: &arrival.user_agent,
         request_id,
         record,

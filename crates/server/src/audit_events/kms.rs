@@ -6,6 +6,7 @@ use super::params::{clean_value, json_parameters};
 use kmsd_audit::Resource;
 use kmsd_model::KeyReference;
 use serde_json::Value;
+use std::fmt::Write as _;
 
 /// `resources[].type` of a KMS key.
 pub(crate) const KEY_RESOURCE_TYPE: &str = "AWS::KMS::Key";
@@ -61,7 +62,8 @@ pub(crate) fn kms_call(
                     add_key(&mut resources, arn, caller_account, region);
                 }
             }
-            if let Some(arn) = out.pointer("/KeyMetadata/Arn").and_then(Value::as_str) {
+            let metadata_arn = out.get("KeyMetadata").and_then(|m| m.get("Arn"));
+            if let Some(arn) = metadata_arn.and_then(Value::as_str) {
                 add_key(&mut resources, arn, caller_account, region);
             }
             if read_only {
@@ -93,10 +95,14 @@ fn add_key(
         // `KeyId` of every crypto operation is one).
         Some(account) => (reference.to_owned(), account.to_owned()),
         None => match (KeyReference::parse(reference), caller_account) {
-            (Ok(KeyReference::Id(id)), Some(account)) => (
-                format!("arn:aws:kms:{region}:{account}:key/{id}"),
-                account.to_owned(),
-            ),
+            (Ok(KeyReference::Id(id)), Some(account)) => {
+                let mut arn = String::with_capacity(60 + region.len());
+                for part in ["arn:aws:kms:", region, ":", account, ":key/"] {
+                    arn.push_str(part);
+                }
+                let _ = write!(arn, "{id}");
+                (arn, account.to_owned())
+            }
             _ => return,
         },
     };

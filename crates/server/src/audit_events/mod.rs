@@ -30,7 +30,6 @@ use kmsd_audit::{
 };
 use kmsd_model::{Principal, PrincipalKind};
 use serde_json::Value;
-use std::net::IpAddr;
 
 /// `userIdentity.type` of a caller whose credentials could not be attributed to anyone.
 pub(crate) const IDENTITY_UNKNOWN: &str = "Unknown";
@@ -140,7 +139,7 @@ pub(crate) struct Call<'a> {
     pub caller: &'a Caller,
     /// Seconds since the epoch when the request arrived (the wall clock, not the dev clock).
     pub time_secs: i64,
-    pub source_ip: IpAddr,
+    pub source_ip: &'a str,
     pub user_agent: &'a str,
     pub request_id: &'a str,
     pub record: Record,
@@ -172,7 +171,7 @@ pub(crate) fn events(call: Call<'_>) -> Result<Vec<AuditEvent>, AuditError> {
         identity,
     )?;
     event.recipient_account_id = call.caller.account().unwrap_or_default();
-    event.source_ip_address = call.source_ip.to_string();
+    event.source_ip_address = call.source_ip.to_owned();
     event.user_agent = truncate(call.user_agent, MAX_USER_AGENT);
     event.request_id = call.request_id.to_owned();
     event.request_parameters = call.record.request_parameters;
@@ -241,7 +240,7 @@ mod tests {
             region: "us-east-1",
             caller,
             time_secs: 1_795_425_308,
-            source_ip: "127.0.0.1".parse().unwrap(),
+            source_ip: "127.0.0.1",
             user_agent: "ua",
             request_id: "rid",
             record: Record {
