@@ -135,8 +135,17 @@ pub fn spawn_maintenance(kms: std::sync::Arc<Kms>) -> tokio::task::JoinHandle<()
             if let Err(e) = kms.run_due_jobs().await {
                 tracing::error!(error = %e, "scheduled key work failed; retrying next pass");
             }
-            if let Err(e) = kms.flush_key_usage().await {
-                tracing::error!(error = %e, "writing key usage failed; retrying next pass");
+            let started = std::time::Instant::now();
+            match kms.flush_key_usage().await {
+                Ok(0) => {}
+                Ok(rows) => tracing::debug!(
+                    rows,
+                    elapsed_ms = started.elapsed().as_millis(),
+                    "key usage written"
+                ),
+                Err(e) => {
+                    tracing::error!(error = %e, "writing key usage failed; retrying next pass");
+                }
             }
         }
     })

@@ -244,9 +244,15 @@ pub(super) fn record_usage(
                  WHERE excluded.used_at >= key_last_usage.used_at",
             )
             .map_err(backend)?;
-        for u in usage {
+        // In key order: consecutive rows then share the B-tree pages of both tables' key
+        // indexes instead of each landing on a random page (a flush spread over 100,000 keys
+        // otherwise misses SQLite's page cache on almost every row).
+        let mut rows: Vec<(String, &KeyUsageRecord)> =
+            usage.iter().map(|u| (u.key_id.to_string(), u)).collect();
+        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for (key_id, u) in rows {
             stmt.execute(params![
-                u.key_id.to_string(),
+                key_id,
                 u.used_at.millis(),
                 u.operation.as_str(),
                 u.request_id,
