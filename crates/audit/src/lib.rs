@@ -95,7 +95,9 @@
 //! open it continues the newest file: an unterminated last line (a crash mid-write, never
 //! acknowledged) is cut away and reported in [`OpenReport::torn_tail`]; a last line that is
 //! complete but does not parse or link is refused ([`AuditError::Corrupt`]); unsigned events
-//! left by a crash are sealed with a digest; a rotation a crash interrupted is completed.
+//! left by a crash are sealed with a digest; a rotation a crash interrupted is completed (its
+//! torn closing digest cut first; if the events the new file's name counted were torn, the
+//! still-empty new file is dropped and the chain continues in the file before it).
 //! Buffered mode writes each batch as soon as it is gathered (a crash of the process loses
 //! only what is still queued, at most a commit delay's worth) and leaves the periodic
 //! fdatasync to a second thread, so the writer never stalls on it.

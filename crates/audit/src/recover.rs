@@ -127,7 +127,7 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered, AuditError> {
             lock,
         });
     };
-    let scan = scan(last, true)?;
+    let scan = scan(last)?;
     if scan.lines > 0 {
         if let Some(next) = scan.closing_next_file {
             return Err(AuditError::Corrupt {
@@ -158,7 +158,9 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered, AuditError> {
         scan.last_digest_seq = Some(0);
         return continue_in(last, scan, None, lock);
     };
-    let prev_scan = self::scan(prev, false)?;
+    // Nothing after this file was ever written, so its own unterminated tail (the closing
+    // digest, or events staged just before the rotation) was never acknowledged: cut it too.
+    let prev_scan = self::scan(prev)?;
     if prev_scan.lines == 0 {
         return Err(corrupt(format!("{} before it is empty too", prev.name)));
     }
@@ -177,9 +179,17 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered, AuditError> {
         None if last.first_sequence == prev_scan.next_seq + 1 => {
             let next = open_file_for_append(&last.path, false)?;
             continue_in(prev, prev_scan, Some((last.name.clone(), next)), lock).map(|r| Recovered {
-                torn: scan.torn,
+                torn: r.torn.or(scan.torn),
                 ..r
             })
+        }
+        // The events the newest file's name counted were cut from the file before it: no
+        // durable line names the empty file, so it goes, and the chain continues where it ends.
+        None if prev_scan.torn.is_some() => {
+            fs::remove_file(&last.path)
+                .and_then(|()| files::sync_dir(dir))
+                .map_err(|e| AuditError::io(format!("removing {}", last.name), &e))?;
+            continue_in(prev, prev_scan, None, lock)
         }
         None => Err(corrupt(format!(
             "the file name's sequence number does not follow {}",
@@ -217,12 +227,13 @@ fn continue_in(
     })
 }
 
-/// Reads a whole file: cuts (or, if `may_cut` is false, refuses) an unterminated tail — and
-/// whatever a crash left in the padding after it — trims the padding, checks that the last
-/// line parses and continues the line before it, and tallies what the writer needs. Lines
+/// Reads a whole file: cuts an unterminated tail — and whatever a crash left in the padding
+/// after it — trims the padding, checks that the last line parses and continues the line
+/// before it, and tallies what the writer needs. Only the newest file with lines, or the one
+/// before an empty newest file, is scanned: their tails were never acknowledged. Lines
 /// before the last are not checked (that is the verifier's work): a damaged line in the middle
 /// must not keep the service from starting.
-fn scan(file: &TrailFile, may_cut: bool) -> Result<FileScan, AuditError> {
+fn scan(file: &TrailFile) -> Result<FileScan, AuditError> {
     let bytes =
         fs::read(&file.path).map_err(|e| AuditError::io(format!("reading {}", file.name), &e))?;
     let (content, _) = files::split_content(&bytes);
@@ -244,9 +255,6 @@ fn scan(file: &TrailFile, may_cut: bool) -> Result<FileScan, AuditError> {
         .map_or(0, |i| i as u64 + 1);
     let mut torn = None;
     if torn_bytes > 0 {
-        if !may_cut {
-            return Err(corrupt(lines + 1, "the line is not terminated".into()));
-        }
         torn = Some(TornTail {
             file: file.name.clone(),
             line: lines + 1,

@@ -316,6 +316,51 @@ async fn an_interrupted_rotation_is_completed_on_open() {
     verify_trail(dir.path(), signer().as_ref()).unwrap();
 }
 
+/// A crash during a rotation, after the next file was created, can tear the last line of the
+/// file before it: its closing digest, or the events written just before the rotation (the
+/// newest file's name already counts them). Neither was acknowledged: open cuts the torn line,
+/// and finishes the rotation — or, when the name no longer follows, drops the empty file.
+#[tokio::test]
+async fn a_rotation_torn_by_a_crash_is_recovered() {
+    for torn_line_is_an_event in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        write_trail(small_files(dir.path()), 40).await;
+        let files = trail_files(dir.path());
+        let n = files.len();
+        std::fs::write(&files[n - 1], b"").unwrap();
+        let mut lines = read_lines(&files[n - 2]);
+        let closing = lines.pop().unwrap();
+        assert!(is_digest(&closing));
+        let torn = if torn_line_is_an_event {
+            lines.pop().unwrap()
+        } else {
+            closing
+        };
+        write_lines(&files[n - 2], &lines);
+        let mut bytes = std::fs::read(&files[n - 2]).unwrap();
+        bytes.extend_from_slice(&torn.as_bytes()[..torn.len() / 2]);
+        std::fs::write(&files[n - 2], &bytes).unwrap();
+        verify_trail(dir.path(), signer().as_ref()).unwrap();
+
+        let (log, report) = open(small_files(dir.path()));
+        let tail = report.torn_tail.unwrap();
+        assert_eq!(
+            (tail.file, tail.bytes),
+            (file_name(&files[n - 2]), (torn.len() / 2) as u64)
+        );
+        assert_eq!(report.completed_rotation, !torn_line_is_an_event);
+        let newest = if torn_line_is_an_event { n - 2 } else { n - 1 };
+        assert_eq!(report.file, file_name(&files[newest]));
+        assert_eq!(trail_files(dir.path()).len(), newest + 1);
+        log.append(&event(ACCOUNT_A, "Encrypt", T0, "k1"))
+            .await
+            .unwrap();
+        log.shutdown().await.unwrap();
+        let report = verify_trail(dir.path(), signer().as_ref()).unwrap();
+        assert_eq!(report.torn_tail, None);
+    }
+}
+
 #[tokio::test]
 async fn an_empty_newest_file_after_a_closing_digest_is_continued() {
     let dir = tempfile::tempdir().unwrap();
