@@ -95,24 +95,8 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// `YYYYMMDDTHHMMSSZ` for Unix seconds (proleptic Gregorian, UTC).
 pub fn amz_date(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    let (year, month, day, hh, mm, ss) = kmsd_model::calendar::split_epoch_seconds(unix);
+    format!("{year:04}{month:02}{day:02}T{hh:02}{mm:02}{ss:02}Z")
 }
 
 /// What to put in the credential scope and signature.

@@ -145,18 +145,23 @@ mod tests {
 
     const KEY: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
 
+    /// The record of a call by account 111122223333.
+    fn call(operation: &str, region: &str, body: &str, response: Option<&Value>) -> Record {
+        kms_call(
+            operation,
+            Some("111122223333"),
+            region,
+            Some(body.as_bytes()),
+            response,
+        )
+    }
+
     #[test]
     fn crypto_operations_record_no_response_and_name_their_key() {
         let body = r#"{"KeyId":"alias/x","Plaintext":"c2VjcmV0"}"#;
         let arn = format!("arn:aws:kms:us-east-1:111122223333:key/{KEY}");
         let response = json!({"CiphertextBlob": "YmxvYg==", "KeyId": arn});
-        let record = kms_call(
-            "Encrypt",
-            Some("111122223333"),
-            "us-east-1",
-            Some(body.as_bytes()),
-            Some(&response),
-        );
+        let record = call("Encrypt", "us-east-1", body, Some(&response));
         assert!(record.read_only);
         assert_eq!(record.response_elements, Value::Null);
         assert_eq!(record.request_parameters, json!({"keyId": "alias/x"}));
@@ -168,26 +173,14 @@ mod tests {
     #[test]
     fn a_bare_key_id_is_in_the_callers_account_and_an_arn_in_its_own() {
         let body = format!(r#"{{"KeyId":"{KEY}"}}"#);
-        let record = kms_call(
-            "DisableKey",
-            Some("111122223333"),
-            "eu-west-1",
-            Some(body.as_bytes()),
-            None,
-        );
+        let record = call("DisableKey", "eu-west-1", &body, None);
         assert!(!record.read_only);
         assert_eq!(
             record.resources[0].arn,
             format!("arn:aws:kms:eu-west-1:111122223333:key/{KEY}")
         );
         let other = format!(r#"{{"KeyId":"arn:aws:kms:eu-west-1:098765432109:key/{KEY}"}}"#);
-        let record = kms_call(
-            "Decrypt",
-            Some("111122223333"),
-            "eu-west-1",
-            Some(other.as_bytes()),
-            None,
-        );
+        let record = call("Decrypt", "eu-west-1", &other, None);
         assert_eq!(record.resources[0].account_id, "098765432109");
     }
 
@@ -208,13 +201,7 @@ mod tests {
         // The request's ARN and the response's are one resource.
         let body = format!(r#"{{"KeyId":"{arn}"}}"#);
         let response = json!({"KeyId": arn});
-        let record = kms_call(
-            "Encrypt",
-            Some("111122223333"),
-            "us-east-1",
-            Some(body.as_bytes()),
-            Some(&response),
-        );
+        let record = call("Encrypt", "us-east-1", &body, Some(&response));
         assert_eq!(record.resources.len(), 1);
     }
 

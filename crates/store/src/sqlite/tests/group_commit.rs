@@ -86,6 +86,15 @@ fn create_write(store: &Arc<SqliteStore>, key: &KeyRecord) -> Write {
     })
 }
 
+/// A write job run through the group (`SqliteStore::write`) as a `Write`.
+fn raw_write<F>(store: &Arc<SqliteStore>, job: F) -> Write
+where
+    F: FnOnce(&mut rusqlite::Connection) -> Result<(), StoreError> + Send + 'static,
+{
+    let store = Arc::clone(store);
+    Box::pin(async move { store.write(job).await })
+}
+
 async fn assert_created(store: &SqliteStore, key: &KeyRecord) {
     assert_eq!(store.key(key.key_id).await.unwrap().as_ref(), Some(key));
     assert_eq!(
@@ -172,37 +181,23 @@ async fn a_failing_write_fails_alone_in_its_group() {
     writes.push(create_write(&store, &twice));
     push_good(&mut writes);
     // 5: writes a row, then fails: its row must go.
-    writes.push({
-        let store = Arc::clone(&store);
-        Box::pin(async move {
-            store
-                .write(move |conn| {
-                    conn.execute(
-                        "INSERT INTO tags (key_id, tag_key, tag_value) VALUES (?1, 'partial', 'x')",
-                        [existing_id.to_string()],
-                    )
-                    .map_err(backend)?;
-                    Err(StoreError::NotFound)
-                })
-                .await
-        })
-    });
+    writes.push(raw_write(&store, move |conn| {
+        conn.execute(
+            "INSERT INTO tags (key_id, tag_key, tag_value) VALUES (?1, 'partial', 'x')",
+            [existing_id.to_string()],
+        )
+        .map_err(backend)?;
+        Err(StoreError::NotFound)
+    }));
     push_good(&mut writes);
     // 6: leaves a deferred foreign-key violation, then fails: rolled back with it, so the
     // group's COMMIT still succeeds.
-    writes.push({
-        let store = Arc::clone(&store);
-        Box::pin(async move {
-            store
-                .write(move |conn| {
-                    let tx = immediate(conn)?;
-                    insert_key_without_backing_key(&tx, key_id(3))?;
-                    tx.commit().map_err(backend)?;
-                    Err(StoreError::LimitExceeded)
-                })
-                .await
-        })
-    });
+    writes.push(raw_write(&store, |conn| {
+        let tx = immediate(conn)?;
+        insert_key_without_backing_key(&tx, key_id(3))?;
+        tx.commit().map_err(backend)?;
+        Err(StoreError::LimitExceeded)
+    }));
     // 7: an alias to a missing key.
     writes.push({
         let (store, alias) = (
@@ -268,14 +263,12 @@ async fn a_failed_commit_fails_its_whole_group_and_leaves_nothing() {
     let good: Vec<_> = (0..10).map(nth_key).collect();
     let mut writes: Vec<Write> = good.iter().map(|key| create_write(&store, key)).collect();
     // Returns Ok with a deferred violation outstanding: the group's COMMIT fails.
-    writes.insert(5, {
-        let store = Arc::clone(&store);
-        Box::pin(async move {
-            store
-                .write(move |conn| insert_key_without_backing_key(conn, key_id(3)))
-                .await
-        })
-    });
+    writes.insert(
+        5,
+        raw_write(&store, |conn| {
+            insert_key_without_backing_key(conn, key_id(3))
+        }),
+    );
     let results = staged(&store, writes).await;
     for result in &results {
         assert!(
@@ -383,14 +376,9 @@ async fn a_panicking_write_rolls_back_and_fails_its_group() {
     let (store, _dir) = fresh();
     let good: Vec<_> = (0..5).map(nth_key).collect();
     let mut writes: Vec<Write> = good.iter().map(|key| create_write(&store, key)).collect();
-    writes.push({
-        let store = Arc::clone(&store);
-        Box::pin(async move {
-            store
-                .write(|_conn| -> Result<(), StoreError> { panic!("boom (expected in this test)") })
-                .await
-        })
-    });
+    writes.push(raw_write(&store, |_conn| {
+        panic!("boom (expected in this test)")
+    }));
     for result in staged(&store, writes).await {
         assert!(matches!(result, Err(StoreError::Backend(_))), "{result:?}");
     }
